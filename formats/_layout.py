@@ -1,0 +1,50 @@
+"""Names and constants of the recording format (see SPEC.md). Shared by writer, reader, validator."""
+
+from __future__ import annotations
+
+FORMAT_NAME = "weightreel"
+FORMAT_VERSION = "1.0"
+FORMAT_MAJOR = 1
+
+# Root attributes.
+ATTR_FORMAT = "format"
+ATTR_VERSION = "format_version"
+ATTR_CREATOR = "creator"
+ATTR_CREATED = "created"
+
+# Top-level objects.
+COMMITTED = "committed"  # int64[2]: [committed steps, committed epochs]
+META = "meta"
+TIMELINE = "timeline"
+VARIABLES = "variables"
+SUMMARIES = "summaries"
+STEP_SCALARS = "scalars/step"
+EPOCH_SCALARS = "scalars/epoch"
+
+TIMELINE_COLUMNS = {"step": "<i8", "epoch": "<i8", "batch": "<i8", "wall_time": "<f8"}
+EPOCH_COLUMN = "epoch"  # /scalars/epoch/epoch holds each epoch row's epoch number
+
+# Run attributes on /meta, created with fixed sizes so that close() rewrites them in place.
+RUN_ATTRS_TEXT = ("framework", "framework_version", "host", "started", "ended")
+RUN_ATTR_FINISHED = "finished"
+TEXT_ATTR_BYTES = 64
+# JSON or text documents stored as string datasets under /meta (attributes cap at 64 KiB).
+META_JSON = ("model_config", "optimizer_config", "hyperparameters", "versions", "source", "extra")
+META_TEXT = ("model_name", "notes")
+
+# Variable dataset attributes.
+VAR_ATTRS = ("layer", "layer_class", "role", "trainable", "dtype", "order")
+
+QUANTILES = (0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999)
+SUMMARY_COLUMNS = ("min", "max", "mean", "std", "norm", "nan_count", "inf_count") + tuple(
+    f"q{q:g}" for q in QUANTILES
+)
+QUANTILE_SAMPLE = 65536  # quantiles come from at most this many elements (exact below it)
+
+
+def split_name(name: str) -> list[str]:
+    """The HDF5 path components of a variable or scalar name; raises ValueError if unusable."""
+    parts = name.split("/")
+    if not name or any(p in ("", ".", "..") for p in parts):
+        raise ValueError(f"unusable name {name!r}: empty or '.' path components")
+    return parts

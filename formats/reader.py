@@ -1,0 +1,298 @@
+"""open_recording() and Recording: lazy, O(1)-to-open access to a recording, live or finished."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import h5py
+import numpy as np
+
+from . import _layout as L
+from ._h5 import check_identity, describe_os_error, open_h5_read
+from ._meta import read_metadata
+from .errors import CorruptRecordingError, RecordingError
+
+
+@dataclass(frozen=True)
+class VariableInfo:
+    """One recorded variable: its name (path), shape per step, and what it is in the model."""
+
+    name: str
+    shape: tuple[int, ...]
+    dtype: str  # the dtype in the model
+    stored_dtype: str  # the dtype in the file
+    layer: str
+    layer_class: str
+    role: str
+    trainable: bool
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+
+def open_recording(path: str | os.PathLike) -> Recording:
+    """Open a recording for reading. Raises RecordingError with a one-line message on failure."""
+    return Recording(os.fspath(path))
+
+
+class Recording:
+    """A recording opened for reading. Cheap to open; arrays are read only when asked for.
+
+    Indexes are positions on the timeline (0 is the initial state); `steps[i]` is the global
+    step number at position i. `refresh()` picks up steps that a live writer has committed.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._fd: int | None = None
+        self._file: h5py.File | None = None
+        self._open()
+
+    # ----------------------------------------------------------------- opening
+    def _open(self) -> None:
+        f = open_h5_read(self.path)
+        try:
+            self.format_version = check_identity(self.path, f)
+            self._bind(f)
+        except RecordingError:
+            f.close()
+            raise
+        except (KeyError, OSError, ValueError, TypeError) as exc:
+            f.close()
+            raise CorruptRecordingError(self.path, f"is missing or has broken parts ({exc})") from None
+        if self._file is not None:
+            self._file.close()
+        self._file = f
+
+    def _bind(self, f: h5py.File) -> None:
+        required = [L.COMMITTED, L.META, *(f"{L.TIMELINE}/{c}" for c in L.TIMELINE_COLUMNS),
+                    L.VARIABLES, L.SUMMARIES, L.STEP_SCALARS, f"{L.EPOCH_SCALARS}/{L.EPOCH_COLUMN}"]
+        missing = [name for name in required if name not in f]
+        if missing:
+            raise CorruptRecordingError(self.path, f"is missing {', '.join('/' + m for m in missing)}")
+        committed = f[L.COMMITTED]
+        if committed.shape != (2,) or committed.dtype.kind != "i":
+            raise CorruptRecordingError(self.path, "has a malformed /committed dataset")
+        self._committed_offset = committed.id.get_offset()
+        self._timeline = {c: f[L.TIMELINE][c] for c in L.TIMELINE_COLUMNS}
+        self._datasets = _collect(f[L.VARIABLES])
+        self._summaries = _collect(f[L.SUMMARIES])
+        self._scalar_sets = _collect(f[L.STEP_SCALARS])
+        self._epoch_sets = _collect(f[L.EPOCH_SCALARS])
+        self._meta_group = f[L.META]
+        self.num_steps, self.num_epochs = self._read_committed(committed)
+        self._check_lengths()
+        self._forget_cached()
+
+    def _read_committed(self, committed: h5py.Dataset) -> tuple[int, int]:
+        if self._committed_offset is not None:
+            if self._fd is None:
+                self._fd = os.open(self.path, os.O_RDONLY)
+            raw = os.pread(self._fd, 16, self._committed_offset)
+            if len(raw) == 16:
+                steps, epochs = np.frombuffer(raw, dtype="<i8")
+                return int(steps), int(epochs)
+        steps, epochs = committed[:2]
+        return int(steps), int(epochs)
+
+    def _check_lengths(self) -> None:
+        short = [f"/{L.TIMELINE}/{c}" for c, ds in self._timeline.items() if ds.shape[0] < self.num_steps]
+        short += [f"/{L.VARIABLES}/{n}" for n, ds in self._datasets.items() if ds.shape[0] < self.num_steps]
+        short += [f"/{L.SUMMARIES}/{n}" for n, ds in self._summaries.items() if ds.shape[0] < self.num_steps]
+        if short:
+            raise CorruptRecordingError(
+                self.path, f"has {self.num_steps} committed steps but shorter datasets: "
+                + ", ".join(short[:3]) + (" ..." if len(short) > 3 else ""))
+        unpaired = sorted(set(self._datasets) - set(self._summaries))
+        if unpaired:
+            raise CorruptRecordingError(self.path, f"has no summaries for variable {unpaired[0]!r}")
+
+    def _forget_cached(self) -> None:
+        for name in ("steps", "epochs", "batches", "wall_times", "metadata", "variables"):
+            self.__dict__.pop(name, None)
+
+    def refresh(self) -> int:
+        """Pick up steps committed since opening (the file may still be written); returns num_steps."""
+        try:
+            steps, epochs = self._read_committed(self._file[L.COMMITTED])
+        except (OSError, ValueError, KeyError) as exc:
+            raise describe_os_error(self.path, exc) from None
+        if (steps, epochs) == (self.num_steps, self.num_epochs):
+            return self.num_steps
+        capacity = min([ds.shape[0] for ds in self._timeline.values()]
+                       + [ds.shape[0] for ds in self._datasets.values()])
+        epoch_capacity = self._epoch_sets[L.EPOCH_COLUMN].shape[0]
+        if steps > capacity or epochs > epoch_capacity or steps < self.num_steps:
+            self._open()
+        else:
+            self.num_steps, self.num_epochs = steps, epochs
+            self._forget_cached()
+        return self.num_steps
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> Recording:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Recording {self.path!r}: {len(self._datasets)} variables, {self.num_steps} steps>"
+
+    # ----------------------------------------------------------------- description
+    @cached_property
+    def metadata(self) -> dict[str, Any]:
+        """Run metadata: framework, host, started, ended, finished, model_config, notes, ..."""
+        return read_metadata(self._meta_group)
+
+    @property
+    def finished(self) -> bool:
+        return bool(self.metadata.get("finished", False))
+
+    @cached_property
+    def variables(self) -> dict[str, VariableInfo]:
+        infos = {}
+        for name, ds in self._datasets.items():
+            a = ds.attrs
+            infos[name] = VariableInfo(
+                name=name, shape=tuple(ds.shape[1:]), dtype=_text(a.get("dtype", ds.dtype)),
+                stored_dtype=str(ds.dtype), layer=_text(a.get("layer", "")),
+                layer_class=_text(a.get("layer_class", "")), role=_text(a.get("role", "")),
+                trainable=bool(a.get("trainable", True)))
+        return infos
+
+    @property
+    def variable_names(self) -> list[str]:
+        return list(self._datasets)
+
+    @property
+    def file_size(self) -> int:
+        return os.path.getsize(self.path)
+
+    # ----------------------------------------------------------------- timeline
+    def _column(self, name: str) -> np.ndarray:
+        return self._timeline[name][: self.num_steps]
+
+    @cached_property
+    def steps(self) -> np.ndarray:
+        """Global step number at each position."""
+        return self._column("step")
+
+    @cached_property
+    def epochs(self) -> np.ndarray:
+        return self._column("epoch")
+
+    @cached_property
+    def batches(self) -> np.ndarray:
+        return self._column("batch")
+
+    @cached_property
+    def wall_times(self) -> np.ndarray:
+        return self._column("wall_time")
+
+    def index_of_step(self, step: int) -> int:
+        """Position of global step `step`, or of the last recorded step before it."""
+        i = int(np.searchsorted(self.steps, step, side="right")) - 1
+        return max(i, 0)
+
+    # ----------------------------------------------------------------- arrays
+    def _position(self, index: int) -> int:
+        i = int(index)
+        if i < 0:
+            i += self.num_steps
+        if not 0 <= i < self.num_steps:
+            raise IndexError(f"step index {index} out of range for {self.num_steps} steps")
+        return i
+
+    def _dataset(self, name: str) -> h5py.Dataset:
+        try:
+            return self._datasets[name]
+        except KeyError:
+            raise KeyError(f"no variable {name!r} in {self.path}") from None
+
+    def read(self, name: str, index: int) -> np.ndarray:
+        """The value of variable `name` at timeline position `index`, in its stored dtype."""
+        ds = self._dataset(name)
+        return self._guarded(lambda: ds[self._position(index)])
+
+    def read_range(self, name: str, start: int = 0, stop: int | None = None,
+                   stride: int = 1) -> np.ndarray:
+        """Values at positions start:stop:stride, shaped (n, *shape)."""
+        ds = self._dataset(name)
+        s = slice(start, self.num_steps if stop is None else min(stop, self.num_steps), stride)
+        return self._guarded(lambda: ds[s])
+
+    def read_element(self, name: str, element: tuple[int, ...] | int, start: int = 0,
+                     stop: int | None = None) -> np.ndarray:
+        """The trajectory of one element (index tuple, or flat index) over positions start:stop."""
+        info = self.variables[name]
+        if isinstance(element, (int, np.integer)):
+            element = np.unravel_index(int(element), info.shape) if info.shape else ()
+        stop = self.num_steps if stop is None else min(stop, self.num_steps)
+        ds = self._dataset(name)
+        return self._guarded(lambda: ds[(slice(start, stop), *tuple(int(e) for e in element))])
+
+    def _guarded(self, read):
+        try:
+            return read()
+        except (OSError, RuntimeError) as exc:
+            raise describe_os_error(self.path, exc) from None
+
+    # ----------------------------------------------------------------- scalars and summaries
+    @property
+    def scalar_names(self) -> list[str]:
+        return list(self._scalar_sets)
+
+    def scalar(self, name: str) -> np.ndarray:
+        """A per-step scalar (loss, metrics, learning_rate) at every position; NaN where missing."""
+        return self._guarded(lambda: self._scalar_sets[name][: self.num_steps])
+
+    @property
+    def epoch_scalar_names(self) -> list[str]:
+        return [n for n in self._epoch_sets if n != L.EPOCH_COLUMN]
+
+    def epoch_scalar(self, name: str) -> np.ndarray:
+        return self._guarded(lambda: self._epoch_sets[name][: self.num_epochs])
+
+    @property
+    def epoch_numbers(self) -> np.ndarray:
+        return self.epoch_scalar(L.EPOCH_COLUMN)
+
+    summary_columns = L.SUMMARY_COLUMNS
+
+    def summary(self, name: str, start: int = 0, stop: int | None = None) -> np.ndarray:
+        """Summary rows (see summary_columns) of variable `name`, shaped (n, columns)."""
+        stop = self.num_steps if stop is None else min(stop, self.num_steps)
+        return self._guarded(lambda: self._summaries[name][start:stop])
+
+    def summary_column(self, name: str, column: str) -> np.ndarray:
+        j = L.SUMMARY_COLUMNS.index(column)
+        return self._guarded(lambda: self._summaries[name][: self.num_steps, j])
+
+
+def _collect(group: h5py.Group) -> dict[str, h5py.Dataset]:
+    found: list[tuple[int, str, h5py.Dataset]] = []
+
+    def visit(name: str, obj: Any) -> None:
+        if isinstance(obj, h5py.Dataset):
+            found.append((int(obj.attrs.get("order", len(found))), name, obj))
+
+    group.visititems(visit)
+    return {name: ds for _, name, ds in sorted(found, key=lambda t: t[0])}
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)

@@ -1,0 +1,55 @@
+"""Per-step summaries of one variable: exact moments and counts, and sampled quantiles."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._layout import QUANTILE_SAMPLE, QUANTILES, SUMMARY_COLUMNS
+
+NUM_COLUMNS = len(SUMMARY_COLUMNS)
+EXACT_LIMIT = 1 << 20  # up to this many elements, moments are accumulated in float64
+
+
+def sample_indices(size: int) -> np.ndarray | None:
+    """Fixed, sorted positions used for the quantiles of a variable of `size` elements.
+
+    Small variables use every element (None). Large ones use the same random sample at every
+    step, so that bands over time compare like with like.
+    """
+    if size <= QUANTILE_SAMPLE:
+        return None
+    rng = np.random.default_rng(size)
+    return np.sort(rng.choice(size, QUANTILE_SAMPLE, replace=False))
+
+
+def summarize(values: np.ndarray, sample: np.ndarray | None = None) -> np.ndarray:
+    """One summary row (see SUMMARY_COLUMNS) of `values`; NaN and Inf are counted, then skipped."""
+    work = np.ascontiguousarray(values).reshape(-1)
+    row = np.full(NUM_COLUMNS, np.nan)
+    row[5:7] = 0
+    if work.size == 0:
+        return row
+    if work.dtype.kind != "f" or work.itemsize < 4 or work.size <= EXACT_LIMIT:
+        work = work.astype(np.float64)
+    total, squares = float(work.sum()), float(np.dot(work, work))
+    if not (np.isfinite(total) and np.isfinite(squares)):
+        finite = np.isfinite(work)
+        nan_count = int(np.isnan(work).sum())
+        row[5:7] = nan_count, work.size - int(finite.sum()) - nan_count
+        work, sample = work[finite].astype(np.float64), None
+        if work.size == 0:
+            return row
+        total, squares = float(work.sum()), float(np.dot(work, work))
+    mean = total / work.size
+    row[0:5] = (
+        float(work.min()),
+        float(work.max()),
+        mean,
+        np.sqrt(max(squares / work.size - mean * mean, 0.0)),
+        np.sqrt(squares),
+    )
+    picked = work if sample is None else work[sample]
+    if picked.size > QUANTILE_SAMPLE:
+        picked = picked[sample_indices(picked.size)]
+    row[7:] = np.quantile(picked.astype(np.float64), QUANTILES)
+    return row

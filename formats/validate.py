@@ -1,0 +1,80 @@
+"""validate(path): every problem found in a recording, as one-line strings."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from . import _layout as L
+from .reader import Recording, open_recording
+
+
+def validate(path: str | os.PathLike) -> list[str]:
+    """Check a recording against SPEC.md.
+
+    Raises RecordingError when the file cannot be opened as a recording at all (not HDF5, not a
+    recording, unsupported version, missing required parts). Otherwise returns the problems
+    found, each a line naming the file; an empty list means the file is valid.
+    """
+    with open_recording(path) as rec:
+        problems = _root_problems(rec) + _timeline_problems(rec) + _variable_problems(rec)
+        problems += _scalar_problems(rec)
+        return [f"{rec.path}: {p}" for p in problems]
+
+
+def _root_problems(rec: Recording) -> list[str]:
+    attrs = rec._file.attrs
+    problems = [f"root attribute {a!r} is missing" for a in (L.ATTR_CREATOR, L.ATTR_CREATED)
+                if a not in attrs]
+    meta = rec._meta_group.attrs
+    problems += [f"/meta attribute {a!r} is missing"
+                 for a in (*L.RUN_ATTRS_TEXT, L.RUN_ATTR_FINISHED) if a not in meta]
+    if rec.num_steps < 0 or rec.num_epochs < 0:
+        problems.append(f"negative committed counts {rec.num_steps}, {rec.num_epochs}")
+    return problems
+
+
+def _timeline_problems(rec: Recording) -> list[str]:
+    problems = []
+    for column, dtype in L.TIMELINE_COLUMNS.items():
+        ds = rec._timeline[column]
+        if ds.ndim != 1 or ds.dtype.kind != np.dtype(dtype).kind:
+            problems.append(f"/timeline/{column} should be 1-D {dtype}, is {ds.dtype} {ds.shape}")
+    if problems or rec.num_steps == 0:
+        return problems
+    steps = rec.steps
+    if np.any(np.diff(steps) <= 0):
+        problems.append("/timeline/step is not strictly increasing")
+    if not np.all(np.isfinite(rec.wall_times)):
+        problems.append("/timeline/wall_time has non-finite values")
+    return problems
+
+
+def _variable_problems(rec: Recording) -> list[str]:
+    problems = []
+    for name, ds in rec._datasets.items():
+        where = f"/variables/{name}"
+        missing = [a for a in L.VAR_ATTRS if a not in ds.attrs]
+        if missing:
+            problems.append(f"{where} lacks attributes {', '.join(missing)}")
+        if ds.dtype.kind not in "fiub":
+            problems.append(f"{where} has non-numeric dtype {ds.dtype}")
+        summary = rec._summaries[name]
+        if summary.shape[1:] != (len(L.SUMMARY_COLUMNS),):
+            problems.append(f"/summaries/{name} should have {len(L.SUMMARY_COLUMNS)} columns, "
+                            f"has shape {summary.shape}")
+    extra = sorted(set(rec._summaries) - set(rec._datasets))
+    problems += [f"/summaries/{n} has no variable" for n in extra]
+    return problems
+
+
+def _scalar_problems(rec: Recording) -> list[str]:
+    problems = []
+    for name, ds in rec._scalar_sets.items():
+        if ds.ndim != 1 or ds.shape[0] < rec.num_steps:
+            problems.append(f"/scalars/step/{name} is shorter than the {rec.num_steps} steps")
+    for name, ds in rec._epoch_sets.items():
+        if ds.ndim != 1 or ds.shape[0] < rec.num_epochs:
+            problems.append(f"/scalars/epoch/{name} is shorter than the {rec.num_epochs} epochs")
+    return problems

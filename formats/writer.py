@@ -1,0 +1,443 @@
+"""RecordingWriter: the public way to record named numpy arrays, step after step, into one file."""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import h5py
+import numpy as np
+
+from . import _layout as L
+from ._h5 import check_identity, describe_os_error, exclusive_probe
+from ._meta import now_iso, update_run_attrs, write_documents, write_run_attrs
+from ._tables import RowTables, create_rows, fit_to_superblock
+from .errors import RecordingError, WriterLockedError
+from .summaries import NUM_COLUMNS, sample_indices, summarize
+
+_HELD: set[tuple[int, int]] = set()  # files this process writes, by (device, inode)
+_HELD_LOCK = threading.Lock()
+
+
+@dataclass
+class VariableSpec:
+    """What the writer knows of one variable. Everything but the shape is descriptive."""
+
+    shape: tuple[int, ...]
+    dtype: str = "float32"
+    layer: str = ""
+    layer_class: str = ""
+    role: str = ""
+    trainable: bool = True
+
+
+@dataclass
+class _Variable:
+    spec: VariableSpec
+    data: h5py.Dataset
+    summary: h5py.Dataset
+    sample: np.ndarray | None
+
+
+class RecordingWriter:
+    """Create or append to a recording, and write it step after step.
+
+    The first call to `append` fixes the set of variables (unless `declare` was called first).
+    Rows are written straight to the file; nothing accumulates in memory. A commit, at least
+    every `commit_interval` seconds and at `close`, makes the new steps durable and visible.
+
+    Args:
+        path: the recording file.
+        mode: "w" creates or overwrites, "x" creates and refuses an existing file, "a" appends
+            to an existing recording (resuming its step count) or creates a new one.
+        metadata: run metadata (framework, model_config, optimizer_config, hyperparameters,
+            notes, versions, ...); see SPEC.md. Unknown keys are kept under `extra`.
+        float16: store floating-point variables as float16 (their original dtype is noted).
+        compression: None (default, readable by any HDF5 tool), "gzip" or "lzf".
+        commit_interval: seconds between automatic commits.
+
+    Example:
+        >>> import numpy as np
+        >>> from weightreel.formats import RecordingWriter
+        >>> with RecordingWriter("/tmp/example.h5", metadata={"notes": "toy"}) as w:
+        ...     for step in range(3):
+        ...         w.append({"w": np.full((2, 2), step, np.float32)}, scalars={"loss": 1 / (step + 1)})
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        mode: str = "w",
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        float16: bool = False,
+        compression: str | None = None,
+        commit_interval: float = 1.0,
+    ) -> None:
+        if mode not in ("w", "x", "a"):
+            raise ValueError(f"mode must be 'w', 'x' or 'a', not {mode!r}")
+        if compression not in (None, "gzip", "lzf"):
+            raise ValueError(f"compression must be None, 'gzip' or 'lzf', not {compression!r}")
+        self.path = os.fspath(path)
+        self.float16 = float16
+        self.compression = compression
+        self.commit_interval = float(commit_interval)
+        self._vars: dict[str, _Variable] = {}
+        self._scalars: dict[str, h5py.Dataset] = {}
+        self._epoch_scalars: dict[str, h5py.Dataset] = {}
+        self._key: tuple[int, int] | None = None
+        self._file = self._open(mode, dict(metadata or {}))
+        self._last_commit = time.monotonic()
+        self.closed = False
+
+    # ----------------------------------------------------------------- opening
+    def _open(self, mode: str, metadata: dict[str, Any]) -> h5py.File:
+        exists = os.path.exists(self.path)
+        if mode == "x" and exists:
+            raise RecordingError(self.path, "already exists (use mode 'w' to overwrite or 'a')")
+        appending = mode == "a" and exists and os.path.getsize(self.path) > 0
+        parent = os.path.dirname(os.path.abspath(self.path))
+        if not os.path.isdir(parent):
+            raise RecordingError(self.path, f"cannot be created: folder {parent} does not exist")
+        with exclusive_probe(self.path):
+            try:
+                f = h5py.File(self.path, "r+" if appending else "w",
+                              libver="earliest", locking=True)
+            except (OSError, ValueError) as exc:
+                if not appending and isinstance(exc, OSError) and "lock" not in str(exc):
+                    raise RecordingError(self.path, f"cannot be created ({_strerror(exc)})") from None
+                raise describe_os_error(self.path, exc) from None
+        self._hold(f)
+        try:
+            if appending:
+                self._load(f, metadata)
+            else:
+                self._create(f, metadata)
+        except BaseException:
+            self._release()
+            f.close()
+            raise
+        return f
+
+    def _hold(self, f: h5py.File) -> None:
+        st = os.stat(self.path)
+        key = (st.st_dev, st.st_ino)
+        with _HELD_LOCK:
+            if key in _HELD:
+                f.close()
+                raise WriterLockedError(self.path, "is held by another writer in this process")
+            _HELD.add(key)
+        self._key = key
+
+    def _release(self) -> None:
+        with _HELD_LOCK:
+            _HELD.discard(self._key)
+
+    def _create(self, f: h5py.File, metadata: dict[str, Any]) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            creator = f"weightreel {version('weightreel')}"
+        except PackageNotFoundError:
+            creator = "weightreel"
+        f.attrs[L.ATTR_FORMAT] = L.FORMAT_NAME
+        f.attrs[L.ATTR_VERSION] = L.FORMAT_VERSION
+        f.attrs[L.ATTR_CREATOR] = creator
+        f.attrs[L.ATTR_CREATED] = now_iso()
+        meta = f.create_group(L.META)
+        write_run_attrs(meta, metadata)
+        write_documents(meta, metadata)
+        self._committed = f.create_dataset(L.COMMITTED, data=np.zeros(2, "<i8"))
+        for group in (L.TIMELINE, L.VARIABLES, L.SUMMARIES, L.STEP_SCALARS, L.EPOCH_SCALARS):
+            f.require_group(group)
+        timeline = [create_rows(f[L.TIMELINE], k, (), np.dtype(v), 0)
+                    for k, v in L.TIMELINE_COLUMNS.items()]
+        self._steps = RowTables(self.path, f, timeline)
+        self._epochs = RowTables(
+            self.path, f, [create_rows(f[L.EPOCH_SCALARS], L.EPOCH_COLUMN, (), np.int64, 0)])
+        self.num_steps = self.num_epochs = 0
+        self._last = {"step": -1, "epoch": 0, "batch": -1}
+        f.flush()
+
+    def _load(self, f: h5py.File, metadata: dict[str, Any]) -> None:
+        check_identity(self.path, f)
+        try:
+            self._committed = f[L.COMMITTED]
+            self.num_steps, self.num_epochs = (int(x) for x in self._committed[:2])
+            timeline = [f[L.TIMELINE][k] for k in L.TIMELINE_COLUMNS]
+            self._steps = RowTables(self.path, f, timeline)
+            self._epochs = RowTables(self.path, f, [f[L.EPOCH_SCALARS][L.EPOCH_COLUMN]])
+            self._load_variables(f)
+            for name, ds in _datasets(f[L.STEP_SCALARS]):
+                self._scalars[name] = ds
+                self._steps.add(ds)
+            for name, ds in _datasets(f[L.EPOCH_SCALARS]):
+                if name != L.EPOCH_COLUMN:
+                    self._epoch_scalars[name] = ds
+                    self._epochs.add(ds)
+        except KeyError as exc:
+            raise RecordingError(self.path, f"cannot be appended to: missing {exc}") from None
+        n = self.num_steps
+        self._last = {
+            "step": int(timeline[0][n - 1]) if n else -1,
+            "epoch": int(timeline[1][n - 1]) if n else 0,
+            "batch": int(timeline[2][n - 1]) if n else -1,
+        }
+        if metadata:
+            write_documents(f[L.META], metadata)
+        update_run_attrs(f[L.META], ended="", finished=False)
+        f.flush()
+
+    def _load_variables(self, f: h5py.File) -> None:
+        found = sorted(_datasets(f[L.VARIABLES]), key=lambda item: int(item[1].attrs["order"]))
+        for name, ds in found:
+            spec = VariableSpec(
+                shape=tuple(ds.shape[1:]),
+                dtype=str(ds.attrs.get("dtype", ds.dtype)),
+                layer=str(ds.attrs.get("layer", "")),
+                layer_class=str(ds.attrs.get("layer_class", "")),
+                role=str(ds.attrs.get("role", "")),
+                trainable=bool(ds.attrs.get("trainable", True)),
+            )
+            summary = f[L.SUMMARIES][name]
+            self._vars[name] = _Variable(spec, ds, summary, sample_indices(math.prod(spec.shape)))
+            self._steps.add(ds)
+            self._steps.add(summary)
+
+    # ----------------------------------------------------------------- declaring
+    @property
+    def variable_names(self) -> list[str]:
+        return list(self._vars)
+
+    def declare(self, name: str, spec: VariableSpec) -> None:
+        """Add a variable before the first step. Appending later requires the same shape."""
+        if name in self._vars:
+            if tuple(self._vars[name].spec.shape) != tuple(spec.shape):
+                raise RecordingError(
+                    self.path, f"variable {name!r} has shape {tuple(self._vars[name].spec.shape)} "
+                    f"in the file but {tuple(spec.shape)} now")
+            return
+        if self.num_steps:
+            raise RecordingError(self.path, f"cannot add variable {name!r} after steps exist")
+        try:
+            L.split_name(name)
+            store = self._storage_dtype(np.dtype(spec.dtype))
+            capacity = self._steps.capacity
+            data = create_rows(self._group_for(L.VARIABLES, name), name.split("/")[-1],
+                               tuple(spec.shape), store, capacity, self.compression)
+            summary = create_rows(self._group_for(L.SUMMARIES, name), name.split("/")[-1],
+                                  (NUM_COLUMNS,), np.dtype("<f8"), capacity)
+        except (ValueError, TypeError) as exc:
+            raise RecordingError(self.path, f"cannot store variable {name!r}: {exc}") from None
+        attrs = {"layer": spec.layer, "layer_class": spec.layer_class, "role": spec.role,
+                 "trainable": bool(spec.trainable), "dtype": str(np.dtype(spec.dtype)),
+                 "order": len(self._vars)}
+        for key, value in attrs.items():
+            data.attrs[key] = value
+        summary.attrs["columns"] = list(L.SUMMARY_COLUMNS)
+        self._vars[name] = _Variable(spec, data, summary, sample_indices(math.prod(spec.shape)))
+        self._steps.add(data)
+        self._steps.add(summary)
+
+    def _storage_dtype(self, dtype: np.dtype) -> np.dtype:
+        if self.float16 and dtype.kind == "f":
+            return np.dtype("<f2")
+        if dtype.kind not in "fiub":
+            raise TypeError(f"dtype {dtype} is not numeric")
+        return dtype.newbyteorder("<") if dtype.itemsize > 1 else dtype
+
+    def _group_for(self, root: str, name: str) -> h5py.Group:
+        group = self._file[root]
+        for part in L.split_name(name)[:-1]:
+            if isinstance(group.get(part), h5py.Dataset):
+                raise ValueError(f"{part!r} is already a variable, not a layer")
+            group = group.require_group(part)
+        return group
+
+    # ----------------------------------------------------------------- writing
+    def append(
+        self,
+        arrays: Mapping[str, Any],
+        *,
+        step: int | None = None,
+        epoch: int | None = None,
+        batch: int | None = None,
+        scalars: Mapping[str, float] | None = None,
+        wall_time: float | None = None,
+    ) -> int:
+        """Write one step: every variable's array, its timeline entry and scalars.
+
+        `step` defaults to the previous step + 1, `epoch` to the previous epoch, and `batch` to
+        the previous batch + 1. Returns the step's row index.
+        """
+        self._check_open()
+        values = {name: np.asarray(a) for name, a in arrays.items()}
+        if not self._vars:
+            for name, a in values.items():
+                self.declare(name, VariableSpec(tuple(a.shape), str(a.dtype)))
+        self._check_arrays(values)
+        row = self.num_steps
+        self._steps.ensure(row + 1)
+        for name, var in self._vars.items():
+            var.data[row] = values[name]
+            var.summary[row] = summarize(values[name], var.sample)
+        self._write_timeline(row, step, epoch, batch, wall_time)
+        self._write_scalars(row, scalars or {})
+        self.num_steps = row + 1
+        self._maybe_commit()
+        return row
+
+    def _check_arrays(self, values: dict[str, np.ndarray]) -> None:
+        missing = set(self._vars) - set(values)
+        extra = set(values) - set(self._vars)
+        if missing or extra:
+            raise RecordingError(self.path, "step does not match the recorded variables: "
+                                 + _diff_text(missing, extra))
+        for name, a in values.items():
+            shape = tuple(self._vars[name].spec.shape)
+            if tuple(a.shape) != shape:
+                raise RecordingError(
+                    self.path, f"variable {name!r} has shape {tuple(a.shape)}, recorded {shape}")
+
+    def _write_timeline(self, row, step, epoch, batch, wall_time) -> None:
+        last = self._last
+        if epoch is not None and epoch != last["epoch"] and batch is None:
+            batch = 0
+        entry = {
+            "step": last["step"] + 1 if step is None else int(step),
+            "epoch": last["epoch"] if epoch is None else int(epoch),
+            "batch": last["batch"] + 1 if batch is None else int(batch),
+        }
+        self._last = entry
+        cols = self._steps.datasets
+        cols[0][row], cols[1][row], cols[2][row] = entry["step"], entry["epoch"], entry["batch"]
+        cols[3][row] = time.time() if wall_time is None else float(wall_time)
+
+    def _write_scalars(self, row: int, scalars: Mapping[str, float]) -> None:
+        for name in scalars:
+            if name not in self._scalars:
+                self._scalars[name] = self._new_column(
+                    self._steps, L.STEP_SCALARS, name, self.num_steps)
+        for name, ds in self._scalars.items():
+            ds[row] = _as_float(scalars.get(name))
+
+    def _new_column(self, tables: RowTables, root: str, name: str, rows: int) -> h5py.Dataset:
+        try:
+            group = self._group_for(root, name)
+            ds = create_rows(group, name.split("/")[-1], (), np.dtype("<f8"), tables.capacity)
+        except ValueError as exc:
+            raise RecordingError(self.path, f"cannot store scalar {name!r}: {exc}") from None
+        if rows:
+            ds[:rows] = np.nan
+        tables.add(ds)
+        return ds
+
+    def append_epoch(self, epoch: int, logs: Mapping[str, float]) -> None:
+        """Write one epoch's logs (for example val_loss) as a row of the epoch scalars."""
+        self._check_open()
+        row = self.num_epochs
+        self._epochs.ensure(row + 1)
+        for name in logs:
+            if name not in self._epoch_scalars and name != L.EPOCH_COLUMN:
+                self._epoch_scalars[name] = self._new_column(
+                    self._epochs, L.EPOCH_SCALARS, name, row)
+        self._epochs.datasets[0][row] = int(epoch)
+        for name, ds in self._epoch_scalars.items():
+            ds[row] = _as_float(logs.get(name))
+        self.num_epochs = row + 1
+        self._maybe_commit()
+
+    def update_metadata(self, metadata: Mapping[str, Any]) -> None:
+        """Add or replace metadata documents (model_config, notes, ...)."""
+        self._check_open()
+        write_documents(self._file[L.META], dict(metadata))
+        self._file.flush()
+
+    # ----------------------------------------------------------------- committing
+    def _maybe_commit(self) -> None:
+        if time.monotonic() - self._last_commit >= self.commit_interval:
+            self.commit()
+
+    def commit(self) -> None:
+        """Make every appended step durable and visible to readers."""
+        self._check_open()
+        done = [int(x) for x in self._committed[:2]]
+        if done != [self.num_steps, self.num_epochs]:
+            if self.compression:
+                self._steps._pre_extend((self.num_steps - done[0]) * self._steps._total_row_bytes())
+            self._file.flush()
+            self._committed[:2] = [self.num_steps, self.num_epochs]
+            self._file.flush()
+        self._last_commit = time.monotonic()
+
+    def close(self, finished: bool = True) -> None:
+        """Commit, note the end time and whether the run finished, trim spare rows, close."""
+        if self.closed:
+            return
+        try:
+            self.commit()
+            update_run_attrs(self._file[L.META], ended=now_iso(), finished=finished)
+            self._file.flush()
+            self._steps.trim(self.num_steps)
+            self._epochs.trim(self.num_epochs)
+            self._file.close()
+            fit_to_superblock(self.path)
+        finally:
+            self.closed = True
+            self._release()
+
+    def abandon(self) -> None:
+        """Close without another commit, after a failure; what was committed stays readable."""
+        if self.closed:
+            return
+        self.closed = True
+        self._release()
+        try:
+            self._file.close()
+        except Exception:  # noqa: BLE001 - the file may be on a full disk; nothing more to save
+            pass
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise RecordingError(self.path, "writer is closed")
+
+    def __enter__(self) -> RecordingWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.close(finished=False)
+
+
+def _datasets(group: h5py.Group) -> list[tuple[str, h5py.Dataset]]:
+    found: list[tuple[str, h5py.Dataset]] = []
+    group.visititems(lambda name, obj: found.append((name, obj))
+                     if isinstance(obj, h5py.Dataset) else None)
+    return found
+
+
+def _as_float(value: Any) -> float:
+    try:
+        return float(np.asarray(value, dtype=np.float64).reshape(()))
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _diff_text(missing: set[str], extra: set[str]) -> str:
+    parts = []
+    if missing:
+        parts.append("missing " + ", ".join(sorted(missing)))
+    if extra:
+        parts.append("unknown " + ", ".join(sorted(extra)))
+    return "; ".join(parts)
+
+
+def _strerror(exc: OSError) -> str:
+    return exc.strerror or str(exc).splitlines()[0]
