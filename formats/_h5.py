@@ -38,6 +38,8 @@ def describe_os_error(path: str, exc: BaseException) -> RecordingError:
     text = str(exc)
     if "unable to lock file" in text or "already open for write" in text:
         return WriterLockedError(path, "is held by another writer (close it first)")
+    if "already open for read-only" in text:
+        return RecordingError(path, "is open for reading in this process (close it before writing)")
     if isinstance(exc, PermissionError) or "Permission denied" in text:
         return RecordingError(path, "permission denied")
     with contextlib.suppress(OSError):
@@ -122,3 +124,16 @@ def exclusive_probe(path: str) -> Iterator[None]:
     finally:
         os.close(fd)
     yield
+
+
+def hold_lock(path: str) -> int | None:
+    """Hold an exclusive flock on `path` until the returned descriptor is closed."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise WriterLockedError(path, "is held by another writer (close it first)") from None
+    except OSError:
+        pass  # no locks on this file system
+    return fd

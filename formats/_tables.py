@@ -19,7 +19,7 @@ import numpy as np
 CHUNK_TARGET = 1 << 20  # bytes: small variables batch several steps into one chunk
 CHUNK_MAX = 4 << 20  # bytes: a larger step is split along its first axis
 MAX_CHUNK_ROWS = 512
-GROWTH_BYTES = 256 << 20  # one growth event allocates at most about this much
+GROWTH_BYTES = 32 << 20  # one growth event allocates at most about this much
 INITIAL_ROWS = 64
 
 

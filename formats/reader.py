@@ -54,6 +54,9 @@ class Recording:
 
     # ----------------------------------------------------------------- opening
     def _open(self) -> None:
+        if self._file is not None:  # HDF5 would hand back the open file, stale metadata and all
+            self._file.close()
+            self._file = None
         f = open_h5_read(self.path)
         try:
             self.format_version = check_identity(self.path, f)
@@ -63,9 +66,8 @@ class Recording:
             raise
         except (KeyError, OSError, ValueError, TypeError) as exc:
             f.close()
-            raise CorruptRecordingError(self.path, f"is missing or has broken parts ({exc})") from None
-        if self._file is not None:
-            self._file.close()
+            raise CorruptRecordingError(
+                self.path, f"is missing or has broken parts ({exc})") from None
         self._file = f
 
     def _bind(self, f: h5py.File) -> None:
@@ -73,11 +75,13 @@ class Recording:
                     L.VARIABLES, L.SUMMARIES, L.STEP_SCALARS, f"{L.EPOCH_SCALARS}/{L.EPOCH_COLUMN}"]
         missing = [name for name in required if name not in f]
         if missing:
-            raise CorruptRecordingError(self.path, f"is missing {', '.join('/' + m for m in missing)}")
+            raise CorruptRecordingError(
+                self.path, f"is missing {', '.join('/' + m for m in missing)}")
         committed = f[L.COMMITTED]
         if committed.shape != (2,) or committed.dtype.kind != "i":
             raise CorruptRecordingError(self.path, "has a malformed /committed dataset")
         self._committed_offset = committed.id.get_offset()
+        self._identity = _identity(self.path)
         self._timeline = {c: f[L.TIMELINE][c] for c in L.TIMELINE_COLUMNS}
         self._datasets = _collect(f[L.VARIABLES])
         self._summaries = _collect(f[L.SUMMARIES])
@@ -100,9 +104,10 @@ class Recording:
         return int(steps), int(epochs)
 
     def _check_lengths(self) -> None:
-        short = [f"/{L.TIMELINE}/{c}" for c, ds in self._timeline.items() if ds.shape[0] < self.num_steps]
-        short += [f"/{L.VARIABLES}/{n}" for n, ds in self._datasets.items() if ds.shape[0] < self.num_steps]
-        short += [f"/{L.SUMMARIES}/{n}" for n, ds in self._summaries.items() if ds.shape[0] < self.num_steps]
+        short = [f"/{root}/{name}"
+                 for root, sets in ((L.TIMELINE, self._timeline), (L.VARIABLES, self._datasets),
+                                    (L.SUMMARIES, self._summaries))
+                 for name, ds in sets.items() if ds.shape[0] < self.num_steps]
         if short:
             raise CorruptRecordingError(
                 self.path, f"has {self.num_steps} committed steps but shorter datasets: "
@@ -116,11 +121,14 @@ class Recording:
             self.__dict__.pop(name, None)
 
     def refresh(self) -> int:
-        """Pick up steps committed since opening (the file may still be written); returns num_steps."""
+        """Pick up steps committed since opening (the file may be live); returns num_steps."""
         try:
             steps, epochs = self._read_committed(self._file[L.COMMITTED])
         except (OSError, ValueError, KeyError) as exc:
             raise describe_os_error(self.path, exc) from None
+        if _identity(self.path) != self._identity:  # replaced, e.g. compacted when closed
+            self._open()
+            return self.num_steps
         if (steps, epochs) == (self.num_steps, self.num_epochs):
             return self.num_steps
         capacity = min([ds.shape[0] for ds in self._timeline.values()]
@@ -155,6 +163,14 @@ class Recording:
     def metadata(self) -> dict[str, Any]:
         """Run metadata: framework, host, started, ended, finished, model_config, notes, ..."""
         return read_metadata(self._meta_group)
+
+    @property
+    def creator(self) -> str:
+        return _text(self._file.attrs.get(L.ATTR_CREATOR, ""))
+
+    @property
+    def created(self) -> str:
+        return _text(self._file.attrs.get(L.ATTR_CREATED, ""))
 
     @property
     def finished(self) -> bool:
@@ -246,7 +262,7 @@ class Recording:
     def _guarded(self, read):
         try:
             return read()
-        except (OSError, RuntimeError) as exc:
+        except (OSError, RuntimeError, ValueError) as exc:
             raise describe_os_error(self.path, exc) from None
 
     # ----------------------------------------------------------------- scalars and summaries
@@ -290,6 +306,14 @@ def _collect(group: h5py.Group) -> dict[str, h5py.Dataset]:
 
     group.visititems(visit)
     return {name: ds for _, name, ds in sorted(found, key=lambda t: t[0])}
+
+
+def _identity(path: str) -> tuple[int, int]:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (-1, -1)
+    return (st.st_dev, st.st_ino)
 
 
 def _text(value: Any) -> str:

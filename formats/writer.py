@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import threading
@@ -14,7 +15,9 @@ import h5py
 import numpy as np
 
 from . import _layout as L
-from ._h5 import check_identity, describe_os_error, exclusive_probe
+from ._compact import compact, data_bytes, worth_compacting
+from ._direct import DirectWriter, can_write_direct
+from ._h5 import check_identity, describe_os_error, exclusive_probe, hold_lock
 from ._meta import now_iso, update_run_attrs, write_documents, write_run_attrs
 from ._tables import RowTables, create_rows, fit_to_superblock
 from .errors import RecordingError, WriterLockedError
@@ -43,6 +46,10 @@ class _Variable:
     summary: h5py.Dataset
     sample: np.ndarray | None
 
+    @property
+    def direct(self) -> bool:
+        return can_write_direct(self.data)
+
 
 class RecordingWriter:
     """Create or append to a recording, and write it step after step.
@@ -66,7 +73,8 @@ class RecordingWriter:
         >>> from weightreel.formats import RecordingWriter
         >>> with RecordingWriter("/tmp/example.h5", metadata={"notes": "toy"}) as w:
         ...     for step in range(3):
-        ...         w.append({"w": np.full((2, 2), step, np.float32)}, scalars={"loss": 1 / (step + 1)})
+        ...         w.append({"w": np.full((2, 2), step, np.float32)},
+        ...                  scalars={"loss": 1 / (step + 1)})
     """
 
     def __init__(
@@ -92,12 +100,15 @@ class RecordingWriter:
         self._epoch_scalars: dict[str, h5py.Dataset] = {}
         self._key: tuple[int, int] | None = None
         self._file = self._open(mode, dict(metadata or {}))
+        self._direct = DirectWriter(self.path)
         self._last_commit = time.monotonic()
         self.closed = False
 
     # ----------------------------------------------------------------- opening
     def _open(self, mode: str, metadata: dict[str, Any]) -> h5py.File:
         exists = os.path.exists(self.path)
+        if os.path.isdir(self.path):
+            raise RecordingError(self.path, "is a directory, not a recording file")
         if mode == "x" and exists:
             raise RecordingError(self.path, "already exists (use mode 'w' to overwrite or 'a')")
         appending = mode == "a" and exists and os.path.getsize(self.path) > 0
@@ -105,27 +116,55 @@ class RecordingWriter:
         if not os.path.isdir(parent):
             raise RecordingError(self.path, f"cannot be created: folder {parent} does not exist")
         with exclusive_probe(self.path):
-            try:
-                f = h5py.File(self.path, "r+" if appending else "w",
-                              libver="earliest", locking=True)
-            except (OSError, ValueError) as exc:
-                if not appending and isinstance(exc, OSError) and "lock" not in str(exc):
-                    raise RecordingError(self.path, f"cannot be created ({_strerror(exc)})") from None
-                raise describe_os_error(self.path, exc) from None
-        self._hold(f)
-        try:
             if appending:
-                self._load(f, metadata)
-            else:
-                self._create(f, metadata)
+                return self._open_existing(metadata)
+            return self._create_new(metadata)
+
+    def _open_existing(self, metadata: dict[str, Any]) -> h5py.File:
+        try:
+            f = h5py.File(self.path, "r+", libver="earliest", locking=False)
+        except (OSError, ValueError) as exc:
+            raise describe_os_error(self.path, exc) from None
+        self._hold(f, self.path)
+        try:
+            self._load(f, metadata)
         except BaseException:
             self._release()
             f.close()
             raise
         return f
 
-    def _hold(self, f: h5py.File) -> None:
-        st = os.stat(self.path)
+    def _create_new(self, metadata: dict[str, Any]) -> h5py.File:
+        """Build the empty recording under a temporary name, then rename it into place.
+
+        A writer killed while creating leaves no half-made file, and overwriting an old
+        recording replaces it only once the new one is complete.
+        """
+        tmp = f"{self.path}.{os.getpid()}.tmp"
+        try:
+            f = h5py.File(tmp, "w", libver="earliest", locking=False)
+        except (OSError, ValueError) as exc:
+            raise RecordingError(self.path, f"cannot be created ({_strerror(exc)})") from None
+        try:
+            self._create(f, metadata)
+            os.replace(tmp, self.path)
+            self._hold(f, self.path)
+        except BaseException as exc:
+            f.close()
+            with contextlib.suppress(OSError):
+                os.remove(tmp)
+            if isinstance(exc, OSError):
+                raise RecordingError(self.path, f"cannot be created ({_strerror(exc)})") from None
+            raise
+        return f
+
+    def _hold(self, f: h5py.File, path: str) -> None:
+        """Take this file for writing: a lock other processes see, and a mark for this one.
+
+        HDF5's own locking is off (readers in this process could not open the file beside
+        it), so the exclusive lock is an flock of our own on the file.
+        """
+        st = os.stat(path)
         key = (st.st_dev, st.st_ino)
         with _HELD_LOCK:
             if key in _HELD:
@@ -133,10 +172,14 @@ class RecordingWriter:
                 raise WriterLockedError(self.path, "is held by another writer in this process")
             _HELD.add(key)
         self._key = key
+        self._lock_fd = hold_lock(path)
 
     def _release(self) -> None:
         with _HELD_LOCK:
             _HELD.discard(self._key)
+        if getattr(self, "_lock_fd", None) is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     def _create(self, f: h5py.File, metadata: dict[str, Any]) -> None:
         from importlib.metadata import PackageNotFoundError, version
@@ -283,9 +326,14 @@ class RecordingWriter:
         self._check_arrays(values)
         row = self.num_steps
         self._steps.ensure(row + 1)
+        direct = [(v.data, row, values[n]) for n, v in self._vars.items() if v.direct]
+        pending = self._direct.submit(direct) if direct else None
         for name, var in self._vars.items():
-            var.data[row] = values[name]
+            if not var.direct:
+                var.data[row] = np.asarray(values[name], dtype=var.data.dtype)
             var.summary[row] = summarize(values[name], var.sample)
+        if pending is not None:
+            pending.result()
         self._write_timeline(row, step, epoch, batch, wall_time)
         self._write_scalars(row, scalars or {})
         self.num_steps = row + 1
@@ -385,8 +433,12 @@ class RecordingWriter:
             self._file.flush()
             self._steps.trim(self.num_steps)
             self._epochs.trim(self.num_epochs)
+            used = data_bytes(self._steps.datasets + self._epochs.datasets)
+            self._direct.close()
             self._file.close()
             fit_to_superblock(self.path)
+            if worth_compacting(self.path, used):
+                compact(self.path)
         finally:
             self.closed = True
             self._release()
@@ -398,6 +450,7 @@ class RecordingWriter:
         self.closed = True
         self._release()
         try:
+            self._direct.close()
             self._file.close()
         except Exception:  # noqa: BLE001 - the file may be on a full disk; nothing more to save
             pass
@@ -439,5 +492,6 @@ def _diff_text(missing: set[str], extra: set[str]) -> str:
     return "; ".join(parts)
 
 
-def _strerror(exc: OSError) -> str:
-    return exc.strerror or str(exc).splitlines()[0]
+def _strerror(exc: Exception) -> str:
+    text = getattr(exc, "strerror", None) or str(exc)
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,28 @@
+"""Qt-free state of the viewer: recording, current step, selection, playback (napari-style).
+
+Each model is a plain Python object announcing its changes through `Event`s; the Qt widgets in
+`weightreel.viewer._qt` observe them and never call each other.
+"""
+
+from .cache import FrameCache
+from .dims import StepModel
+from .events import Event
+from .layout import ImageLayout, format_element
+from .playback import PlaybackModel
+from .recording import RecordingModel, symmetric_limit
+from .selection import SelectionModel
+from .viewer_model import COLOR_MODES, ViewerModel
+
+__all__ = [
+    "COLOR_MODES",
+    "Event",
+    "FrameCache",
+    "ImageLayout",
+    "PlaybackModel",
+    "RecordingModel",
+    "SelectionModel",
+    "StepModel",
+    "ViewerModel",
+    "format_element",
+    "symmetric_limit",
+]

@@ -1,0 +1,217 @@
+"""Benchmark of the desktop viewer on a large recording: first frame, scrubbing, playing,
+one weight's trajectory, and peak memory. Runs offscreen; the last line printed is JSON.
+
+    python benchmarks/viewer_scrub.py            # 1,000 steps of 1024×1024 float32 (~4 GB)
+    python benchmarks/viewer_scrub.py --quick    # 100 steps of 512×512
+    python benchmarks/viewer_scrub.py --path FILE --var NAME
+
+Targets: first_frame_s < 1.5, scrub_ms_median < 16, scrub_ms_p95 < 33, play_fps >= 30,
+trajectory_s < 1, peak_rss_mb < 500. Baselines (raw reads through weightreel.formats) are
+printed alongside, since the machine may be shared and noisy. A freshly written file is in
+the page cache, so reads are memory-speed; a cold disk adds its own read time to every step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import numpy as np
+
+TARGETS = {"first_frame_s": ("<", 1.5), "scrub_ms_median": ("<", 16), "scrub_ms_p95": ("<", 33),
+           "play_fps": (">=", 30), "trajectory_s": ("<", 1.0), "peak_rss_mb": ("<", 500)}
+
+
+def generate(path: str, steps: int, side: int) -> None:
+    """Write the test recording (run in a child process, so its memory is not counted)."""
+    from weightreel.formats import RecordingWriter
+
+    rng = np.random.default_rng(0)
+    w = rng.normal(0, 0.05, (side, side)).astype(np.float32)
+    with RecordingWriter(path, commit_interval=5.0) as writer:
+        for k in range(steps):
+            w += rng.normal(0, 0.002, (1, side)).astype(np.float32)  # cheap, changing drift
+            writer.append({"big/kernel": w}, scalars={"loss": 1.0 / (k + 1)})
+
+
+class PeakRSS:
+    def __init__(self) -> None:
+        import psutil
+
+        self.proc, self.peak, self._stop = psutil.Process(), 0, threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.proc.memory_info().rss)
+            time.sleep(0.01)
+
+    def stop(self) -> float:
+        self._stop.set()
+        self.thread.join()
+        return max(self.peak, self.proc.memory_info().rss) / 2**20
+
+
+def baseline(path: str, name: str, picks: np.ndarray) -> dict:
+    from weightreel.formats import open_recording
+
+    with open_recording(path) as rec:
+        times = []
+        for i in picks[:20]:
+            t = time.perf_counter()
+            rec.read(name, int(i))
+            times.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        rec.read_element(name, (7, 7))
+        element = time.perf_counter() - t
+    return {"baseline_read_step_ms": round(1000 * float(np.median(times)), 2),
+            "baseline_read_element_s": round(element, 3)}
+
+
+def pump_until(app, condition, timeout: float = 30.0) -> bool:
+    """Run the Qt event loop (as the app does: idle waits release the GIL for the reader
+    thread) until `condition()` holds, checking every millisecond."""
+    from PyQt5.QtCore import QEventLoop, QTimer
+
+    if condition():
+        return True
+    loop, deadline = QEventLoop(), time.perf_counter() + timeout
+    timer = QTimer()
+    timer.setInterval(1)
+    timer.timeout.connect(lambda: loop.quit() if condition() or time.perf_counter() > deadline
+                          else None)
+    timer.start()
+    loop.exec_()
+    timer.stop()
+    return condition()
+
+
+def measure(path: str, name: str, seconds: float) -> dict:
+    rss = PeakRSS()
+    t0 = time.perf_counter()
+    from weightreel.viewer._qt.errors import ErrorReporter
+    from weightreel.viewer._qt.main_window import MainWindow
+    from weightreel.viewer.app import application
+
+    app = application()
+    window = MainWindow(reporter=ErrorReporter(dialogs=False), restore=False)
+    window.resize(1500, 900)
+    window.show()
+    window.open_file(path)
+    window.model.selection.set_names([name])
+    view = window.views.views[name]
+    pump_until(app, lambda: view.shown_index == 0)
+    view.graphics.viewport().repaint()
+    out = {"first_frame_s": round(time.perf_counter() - t0, 3)}
+    out.update(scrub(app, window, view))
+    out["play_fps"] = play(app, window, view, seconds)
+    out["trajectory_s"] = trajectory(app, window, view, name)
+    window.close()
+    out["peak_rss_mb"] = round(rss.stop(), 1)
+    return out
+
+
+def scrub(app, window, view) -> dict:
+    """Slider to a random step → frame read off-thread, image set and repainted."""
+    n = window.model.dims.num_steps
+    rng = np.random.default_rng(1)
+    times = []
+    for i in rng.integers(0, n, 60):
+        t = time.perf_counter()
+        window.timeline.slider.setValue(int(i))
+        if not pump_until(app, lambda i=i: view.shown_index == i, 10):
+            raise RuntimeError(f"frame {i} never arrived")
+        view.graphics.viewport().repaint()
+        times.append(1000 * (time.perf_counter() - t))
+    return {"scrub_ms_median": round(float(np.median(times)), 2),
+            "scrub_ms_p95": round(float(np.percentile(times, 95)), 2)}
+
+
+def play(app, window, view, seconds: float) -> float:
+    """Frames actually shown (image set, then painted) per second while playing at 60 steps/s."""
+    from PyQt5.QtCore import QEvent, QObject
+
+    class Paints(QObject):
+        count = 0
+
+        def eventFilter(self, obj, event):  # noqa: N802 - Qt override
+            if event.type() == QEvent.Paint:
+                Paints.count += 1
+            return False
+
+    shown = []
+    view.frame_shown.connect(lambda i: shown.append(i))
+    counter = Paints()
+    view.graphics.viewport().installEventFilter(counter)
+    window.model.dims.set_index(0)
+    window.model.playback.set_speed(60)
+    window.model.playback.set_loop(True)
+    window.model.playback.set_playing(True)
+    start = time.perf_counter()
+    pump_until(app, lambda: time.perf_counter() - start > seconds, seconds + 5)
+    window.model.playback.set_playing(False)
+    elapsed = time.perf_counter() - start
+    return round(min(len(shown), counter.count) / elapsed, 1)
+
+
+def trajectory(app, window, view, name: str) -> float:
+    n = window.model.dims.num_steps
+    t = time.perf_counter()
+    window.model.selection.toggle_pick(name, (511, 257))
+    pump_until(app, lambda: (511, 257) in view.trajectories.curves, 30)
+    elapsed = time.perf_counter() - t
+    assert len(view.trajectories.curves[(511, 257)].getData()[1]) == n
+    return round(elapsed, 3)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="100 steps of 512×512")
+    parser.add_argument("--path", help="an existing recording to use instead of generating one")
+    parser.add_argument("--var", default="big/kernel", help="variable to show (with --path)")
+    parser.add_argument("--steps", type=int)
+    parser.add_argument("--side", type=int)
+    parser.add_argument("--play-seconds", type=float, default=3.0)
+    parser.add_argument("--keep", action="store_true", help="keep the generated file")
+    parser.add_argument("--_generate", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args._generate:
+        generate(args._generate[0], int(args._generate[1]), int(args._generate[2]))
+        return
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    steps = args.steps or (100 if args.quick else 1000)
+    side = args.side or (512 if args.quick else 1024)
+    tmp = None
+    path = args.path
+    if path is None:
+        tmp = tempfile.mkdtemp(prefix="weightreel-bench-")
+        path = os.path.join(tmp, "scrub.h5")
+        t = time.perf_counter()
+        subprocess.run([sys.executable, __file__, "--_generate", path, str(steps), str(side)],
+                       check=True)
+        print(f"generated {path}: {os.path.getsize(path) / 2**30:.2f} GiB in "
+              f"{time.perf_counter() - t:.0f} s", file=sys.stderr)
+    try:
+        name = args.var
+        picks = np.random.default_rng(2).integers(0, steps, 20)
+        result = {"steps": steps, "shape": [side, side], "file_gb":
+                  round(os.path.getsize(path) / 2**30, 2), **baseline(path, name, picks)}
+        result.update(measure(path, name, args.play_seconds))
+        result["targets_met"] = all(
+            (result[k] < v) if op == "<" else (result[k] >= v) for k, (op, v) in TARGETS.items())
+        print(json.dumps(result))
+    finally:
+        if tmp and not args.keep:
+            os.remove(path)
+            os.rmdir(tmp)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""Writing large rows straight to their pre-allocated chunks, beside HDF5.
+
+A row of a large uncompressed variable fills whole chunks that were allocated in a growth
+event (rule 1 in _tables.py) and that HDF5 never caches (each is larger than its chunk
+cache). Writing those bytes with os.pwrite gives the same file as writing through h5py, but
+releases the GIL, so the summaries of a step are computed while its rows go to disk.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import h5py
+import numpy as np
+
+from ._tables import CHUNK_TARGET
+
+
+def can_write_direct(ds: h5py.Dataset) -> bool:
+    """True for uncompressed datasets whose chunks hold one row (or part of one) each."""
+    if ds.compression or ds._filters or ds.chunks is None or ds.chunks[0] != 1 or ds.ndim < 2:
+        return False
+    chunk_bytes = math.prod(ds.chunks) * ds.dtype.itemsize
+    return chunk_bytes > CHUNK_TARGET and tuple(ds.chunks[2:]) == tuple(ds.shape[2:])
+
+
+class DirectWriter:
+    """Writes rows of eligible datasets on one background thread, with os.pwrite."""
+
+    def __init__(self, path: str) -> None:
+        self._fd = os.open(path, os.O_WRONLY)
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="weightreel-pwrite")
+
+    def submit(self, rows: list[tuple[h5py.Dataset, int, np.ndarray]]) -> Future:
+        """Start writing each (dataset, row, value); the chunk addresses are looked up here."""
+        pieces = []
+        for ds, row, value in rows:
+            data = np.ascontiguousarray(value, dtype=ds.dtype)
+            lead = ds.chunks[1]
+            for start in range(0, ds.shape[1], lead):
+                info = ds.id.get_chunk_info_by_coord((row, start) + (0,) * (ds.ndim - 2))
+                pieces.append((info.byte_offset, data[start:start + lead]))
+        return self._pool.submit(self._write, pieces)
+
+    def _write(self, pieces: list[tuple[int, np.ndarray]]) -> None:
+        for offset, block in pieces:
+            view = memoryview(block).cast("B")
+            while view:
+                written = os.pwrite(self._fd, view, offset)
+                view, offset = view[written:], offset + written
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        os.close(self._fd)

@@ -1,0 +1,217 @@
+"""describe(rec): a plain-text summary of a recording, as `weightreel info` prints it."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from typing import Any
+
+import numpy as np
+
+from . import _layout as L
+from .reader import Recording
+
+LAYER_KEYS = ("units", "filters", "kernel_size", "strides", "pool_size", "activation", "rate",
+              "padding", "use_bias", "batch_shape", "batch_input_shape", "input_dim",
+              "output_dim", "target_shape")
+MAX_LAYERS = 40
+MAX_TEXT_LINES = 12
+
+
+def describe(rec: Recording) -> str:
+    """Everything needed to understand a recording without the script that made it."""
+    sections = [_run(rec), _model(rec), _variables(rec), _steps(rec), _scalars(rec)]
+    return "\n\n".join(s for s in sections if s) + "\n"
+
+
+# --------------------------------------------------------------------------- run
+def _run(rec: Recording) -> str:
+    attrs, meta = rec._file.attrs, rec.metadata
+    lines = [f"Recording {rec.path}",
+             f"  format      weightreel {rec.format_version}, created {_text(attrs.get('created'))}"
+             f" by {_text(attrs.get('creator')) or 'unknown'}"]
+    framework = " ".join(x for x in (meta.get("framework"), meta.get("framework_version")) if x)
+    lines.append(f"  framework   {framework or 'not recorded'}"
+                 + (f" on host {meta['host']}" if meta.get("host") else ""))
+    lines.append(f"  started     {meta.get('started') or '?'}")
+    lines.append(f"  ended       {meta.get('ended') or '-'}")
+    lines.append(f"  status      {_status(rec)}")
+    versions = meta.get("versions")
+    if versions:
+        lines.append(f"  versions    {_inline(versions)}")
+    source = meta.get("source")
+    if source:
+        lines.append(f"  source      {_inline(source)}")
+    return "\n".join(lines)
+
+
+def _status(rec: Recording) -> str:
+    if rec.finished:
+        return "finished"
+    if rec.metadata.get("ended"):
+        return "closed without finishing (the run stopped with an error)"
+    return "not finished: still being written, or the run crashed before closing"
+
+
+# --------------------------------------------------------------------------- model
+def _model(rec: Recording) -> str:
+    meta = rec.metadata
+    lines = [f"Model {meta.get('model_name') or '(unnamed)'}"]
+    config = meta.get("model_config")
+    if config:
+        lines += _layers(config)
+    if meta.get("optimizer_config"):
+        lines.append(f"  optimizer   {_inline(meta['optimizer_config'])}")
+    if meta.get("hyperparameters"):
+        lines.append(f"  hyperparams {_inline(meta['hyperparameters'])}")
+    if meta.get("notes"):
+        notes = str(meta["notes"]).strip().splitlines()
+        lines.append("  notes       " + (notes[0] if notes else ""))
+        lines += ["              " + n for n in notes[1:MAX_TEXT_LINES]]
+        if len(notes) > MAX_TEXT_LINES:
+            lines.append(f"              ... ({len(notes) - MAX_TEXT_LINES} more lines)")
+    extra = meta.get("extra")
+    if extra:
+        lines.append(f"  extra       {_inline(extra)}")
+    if len(lines) == 1:
+        lines.append("  no model description was recorded")
+    return "\n".join(lines)
+
+
+def _layers(config: Any) -> list[str]:
+    layers = _find_layers(config)
+    if layers is None:
+        return [f"  config      {_inline(config)}"]
+    kind = config.get("class_name", "") if isinstance(config, dict) else ""
+    lines = [f"  layers      {len(layers)}" + (f" ({kind})" if kind else "")]
+    for layer in layers[:MAX_LAYERS]:
+        lines.append("    " + _layer_line(layer))
+    if len(layers) > MAX_LAYERS:
+        lines.append(f"    ... ({len(layers) - MAX_LAYERS} more)")
+    return lines
+
+
+def _find_layers(config: Any) -> list[Any] | None:
+    """The layer list of a Keras-style model config ({"config": {"layers": [...]}})."""
+    if not isinstance(config, dict):
+        return None
+    for holder in (config, config.get("config")):
+        if isinstance(holder, dict) and isinstance(holder.get("layers"), list):
+            return holder["layers"]
+    return None
+
+
+def _layer_line(layer: Any) -> str:
+    if not isinstance(layer, dict):
+        return _clip(str(layer))
+    cfg = layer.get("config") if isinstance(layer.get("config"), dict) else {}
+    name = cfg.get("name") or layer.get("name") or "?"
+    details = " ".join(f"{k}={_compact(cfg[k])}" for k in LAYER_KEYS if cfg.get(k) is not None)
+    return _clip(f"{name:<20} {layer.get('class_name', '?'):<18} {details}".rstrip())
+
+
+# --------------------------------------------------------------------------- variables
+def _variables(rec: Recording) -> str:
+    infos = list(rec.variables.values())
+    total = sum(v.size for v in infos)
+    lines = [f"Variables {len(infos)} ({_count(total)} values per step)"]
+    width = max([len(v.name) for v in infos] + [4])
+    for v in infos:
+        dtype = v.dtype if v.dtype == v.stored_dtype else f"{v.dtype} stored as {v.stored_dtype}"
+        shape = "x".join(str(d) for d in v.shape) or "scalar"
+        extra = [x for x in (v.role, v.layer_class and f"in {v.layer_class} {v.layer}".strip())
+                 if x]
+        if not v.trainable:
+            extra.append("non-trainable")
+        lines.append(f"  {v.name:<{width}}  {shape:<14} {dtype:<10} {', '.join(extra)}".rstrip())
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- steps
+def _steps(rec: Recording) -> str:
+    n = rec.num_steps
+    lines = [f"Steps {n}"]
+    if n:
+        lines[0] += f" (global steps {int(rec.steps[0])}..{int(rec.steps[-1])})"
+        epochs = np.unique(rec.epochs)
+        lines.append(f"  epochs      {len(epochs)} on the timeline "
+                     f"({int(epochs[0])}..{int(epochs[-1])}), {rec.num_epochs} with epoch logs")
+    size = rec.file_size
+    row = _row_bytes(rec)
+    lines.append(f"  file size   {_bytes(size)}"
+                 + (f", {_bytes(size / n)} per step on disk" if n else "")
+                 + f" ({_bytes(row)} per step uncompressed)")
+    if n:
+        first, last = float(rec.wall_times[0]), float(rec.wall_times[-1])
+        lines.append(f"  time span   {_when(first)} -> {_when(last)} ({_duration(last - first)})")
+    return "\n".join(lines)
+
+
+def _row_bytes(rec: Recording) -> int:
+    data = sum(v.size * np.dtype(v.stored_dtype).itemsize for v in rec.variables.values())
+    summaries = len(rec.variables) * len(L.SUMMARY_COLUMNS) * 8
+    return data + summaries + 8 * (len(L.TIMELINE_COLUMNS) + len(rec.scalar_names))
+
+
+def _scalars(rec: Recording) -> str:
+    step = ", ".join(rec.scalar_names) or "none"
+    epoch = ", ".join(rec.epoch_scalar_names) or "none"
+    return f"Scalars\n  per step    {step}\n  per epoch   {epoch}"
+
+
+# --------------------------------------------------------------------------- formatting
+def _text(value: Any) -> str:
+    if isinstance(value, (bytes, np.bytes_)):
+        return value.decode("utf-8", "replace").rstrip("\0")
+    return "" if value is None else str(value)
+
+
+def _inline(value: Any, limit: int = 200) -> str:
+    if isinstance(value, dict):
+        text = ", ".join(f"{k}={_compact(v)}" for k, v in value.items())
+    else:
+        text = _compact(value)
+    return _clip(text, limit)
+
+
+def _compact(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "(" + ",".join(_compact(v) for v in value) + ")"
+    if isinstance(value, dict):
+        return json.dumps(value, separators=(",", ":"), default=str)
+    return " ".join(str(value).split())
+
+
+def _clip(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _count(n: int) -> str:
+    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if n >= size:
+            return f"{n / size:.1f}{unit}"
+    return str(n)
+
+
+def _bytes(n: float) -> str:
+    for unit, size in (("GB", 1 << 30), ("MB", 1 << 20), ("kB", 1 << 10)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n:.0f} B"
+
+
+def _when(t: float) -> str:
+    if not np.isfinite(t):
+        return "?"
+    return _dt.datetime.fromtimestamp(t, _dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _duration(seconds: float) -> str:
+    if not np.isfinite(seconds):
+        return "?"
+    seconds = max(seconds, 0.0)
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"

@@ -1,0 +1,258 @@
+"""slice_recording(): a smaller copy of a recording, streamed in bounded blocks of rows.
+
+The copy is a complete recording written with RecordingWriter: metadata, variable attributes,
+timeline, per-step scalars of the kept rows, and epoch logs of the epochs those rows cover.
+Its `source` metadata document says what it was cut from and how.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import fnmatch
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import _layout as L
+from .errors import RecordingError
+from .reader import Recording, open_recording
+from .writer import RecordingWriter, VariableSpec
+
+BLOCK_BYTES = 32 << 20  # rows are read this many bytes at a time (all kept variables together)
+
+Progress = Callable[[int, int], None]  # (rows done, rows in all)
+StepRange = tuple[int | None, int | None]
+
+
+def select_rows(steps: np.ndarray, step_range: StepRange | None = None,
+                every: int = 1) -> np.ndarray:
+    """Positions of the timeline whose global step is in [a, b), then every `every`-th of them.
+
+    `step_range` is (a, b) in global step numbers; either end may be None (open). Raises
+    ValueError if `every` < 1 or the range is reversed.
+    """
+    if every < 1:
+        raise ValueError(f"--every must be 1 or more, not {every}")
+    a, b = step_range if step_range is not None else (None, None)
+    if a is not None and b is not None and b <= a:
+        raise ValueError(f"step range {a}:{b} is empty (the end is exclusive, "
+                         "and must exceed the start)")
+    keep = np.ones(len(steps), dtype=bool)
+    if a is not None:
+        keep &= steps >= a
+    if b is not None:
+        keep &= steps < b
+    return np.flatnonzero(keep)[::every]
+
+
+def match_variables(names: Sequence[str], patterns: Sequence[str] | None) -> list[str]:
+    """The names matching any fnmatch-style pattern, in recording order (all if no patterns).
+
+    Raises ValueError naming the first pattern that matches nothing.
+    """
+    if not patterns:
+        return list(names)
+    for pattern in patterns:
+        if not any(fnmatch.fnmatchcase(n, pattern) for n in names):
+            raise ValueError(f"--include {pattern!r} matches no variable "
+                             f"(variables: {_short_list(names)})")
+    return [n for n in names if any(fnmatch.fnmatchcase(n, p) for p in patterns)]
+
+
+def slice_recording(
+    src: str | os.PathLike,
+    dst: str | os.PathLike,
+    steps: StepRange | None = None,
+    every: int = 1,
+    include: Sequence[str] | None = None,
+    float16: bool = False,
+    compress: bool = False,
+    progress: Progress | None = None,
+    overwrite: bool = False,
+) -> dict[str, Any]:
+    """Write a smaller copy of recording `src` to `dst`; returns the `source` document written.
+
+    Args:
+        steps: (a, b) global step numbers, b exclusive, either may be None.
+        every: keep every N-th of the selected steps (the first selected step is kept).
+        include: fnmatch-style patterns of variable names to keep (default: all).
+        float16: store floating-point variables as float16 (kept if `src` already is).
+        compress: gzip the variables' rows.
+        progress: called with (rows done, rows in all) as rows are copied.
+        overwrite: replace an existing `dst` (otherwise an existing `dst` is refused).
+
+    The copy is written next to `dst` under a temporary name and renamed when complete, so an
+    interrupted slice never leaves a half-written `dst`. Memory stays bounded: rows are copied
+    in blocks of about BLOCK_BYTES whatever the size of `src`.
+    """
+    src, dst = os.fspath(src), os.fspath(dst)
+    _check_destination(src, dst, overwrite)
+    with open_recording(src) as rec:
+        rows = select_rows(rec.steps, steps, every)
+        if rows.size == 0:
+            raise ValueError(f"{src}: the step selection keeps no steps "
+                             f"(recorded steps: {_step_span(rec)})")
+        names = match_variables(rec.variable_names, include)
+        source = _source_document(rec, steps, every, include, float16, compress, rows)
+        tmp = _temporary_name(dst)
+        try:
+            _write_copy(rec, tmp, rows, names, source, float16, compress, progress)
+            os.replace(tmp, dst)
+        except BaseException:
+            _remove_quietly(tmp)
+            raise
+    return source
+
+
+def _check_destination(src: str, dst: str, overwrite: bool) -> None:
+    if os.path.isdir(dst):
+        raise RecordingError(dst, "is a directory; give the output file's name")
+    if os.path.exists(dst):
+        if os.path.exists(src) and os.path.samefile(src, dst):
+            raise RecordingError(dst, "is the input file; choose another output name")
+        if not overwrite:
+            raise RecordingError(dst, "already exists (use --force to overwrite it)")
+    parent = os.path.dirname(os.path.abspath(dst))
+    if not os.path.isdir(parent):
+        raise RecordingError(dst, f"cannot be created: folder {parent} does not exist")
+
+
+def _temporary_name(dst: str) -> str:
+    folder, base = os.path.split(os.path.abspath(dst))
+    return os.path.join(folder, f".{base}.partial-{os.getpid()}")
+
+
+def _remove_quietly(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+def _write_copy(rec: Recording, out: str, rows: np.ndarray, names: list[str],
+                source: dict[str, Any], float16: bool, compress: bool,
+                progress: Progress | None) -> None:
+    infos = [rec.variables[n] for n in names]
+    store16 = float16 or any(v.stored_dtype == "float16" and v.dtype != "float16" for v in infos)
+    writer = RecordingWriter(out, "x", metadata=_metadata(rec, source), float16=store16,
+                             compression="gzip" if compress else None, commit_interval=5.0)
+    try:
+        for v in infos:
+            writer.declare(v.name, VariableSpec(v.shape, v.dtype, v.layer, v.layer_class,
+                                                v.role, v.trainable))
+        _copy_steps(rec, writer, rows, names, progress, np.float16 if store16 else None)
+        _copy_epochs(rec, writer, rows)
+    except BaseException:
+        writer.abandon()
+        raise
+    writer.close(finished=rec.finished)
+
+
+def _copy_steps(rec: Recording, writer: RecordingWriter, rows: np.ndarray, names: list[str],
+                progress: Progress | None, cast: type | None) -> None:
+    """Append the kept rows, read in blocks; floats are cast to `cast` first if given.
+
+    Casting here with numpy is much faster than letting HDF5 convert float32 to float16.
+    """
+    row_bytes = sum(rec.variables[n].size * np.dtype(rec.variables[n].stored_dtype).itemsize
+                    for n in names)
+    per_block = max(1, BLOCK_BYTES // max(row_bytes, 1))
+    scalars = {n: rec.scalar(n)[rows] for n in rec.scalar_names}
+    steps, epochs = rec.steps[rows], rec.epochs[rows]
+    batches, times = rec.batches[rows], rec.wall_times[rows]
+    for lo in range(0, rows.size, per_block):
+        block = rows[lo:lo + per_block]
+        arrays = {n: _cast(_read_rows(rec, n, block), cast) for n in names}
+        for k in range(block.size):
+            i = lo + k
+            writer.append({n: a[k] for n, a in arrays.items()}, step=int(steps[i]),
+                          epoch=int(epochs[i]), batch=int(batches[i]), wall_time=float(times[i]),
+                          scalars={n: float(v[i]) for n, v in scalars.items()})
+        del arrays
+        if progress is not None:
+            progress(lo + block.size, rows.size)
+
+
+def _cast(values: np.ndarray, cast: type | None) -> np.ndarray:
+    if cast is None or values.dtype.kind != "f" or values.dtype == cast:
+        return values
+    return values.astype(cast)
+
+
+def _read_rows(rec: Recording, name: str, block: np.ndarray) -> np.ndarray:
+    """Rows `block` (sorted positions) of a variable, read as one strided hyperslab if possible."""
+    first, last = int(block[0]), int(block[-1])
+    if block.size == 1:
+        return rec.read_range(name, first, first + 1)
+    stride = int(block[1] - block[0])
+    if stride > 0 and np.all(np.diff(block) == stride):
+        return rec.read_range(name, first, last + 1, stride)
+    return np.stack([rec.read(name, int(i)) for i in block])
+
+
+def _copy_epochs(rec: Recording, writer: RecordingWriter, rows: np.ndarray) -> None:
+    """Copy the epoch logs of the epochs that the kept rows cover."""
+    if rec.num_epochs == 0:
+        return
+    kept = rec.epochs[rows]
+    lo, hi = int(kept.min()), int(kept.max())
+    numbers = rec.epoch_numbers
+    logs = {n: rec.epoch_scalar(n) for n in rec.epoch_scalar_names}
+    for j, epoch in enumerate(numbers):
+        if lo <= int(epoch) <= hi:
+            writer.append_epoch(int(epoch), {n: float(v[j]) for n, v in logs.items()})
+
+
+def _metadata(rec: Recording, source: dict[str, Any]) -> dict[str, Any]:
+    meta = rec.metadata
+    keep = (*L.RUN_ATTRS_TEXT, *L.META_JSON, *L.META_TEXT)
+    out = {k: meta[k] for k in keep if k in meta and meta[k] not in (None, "")}
+    out["source"] = source
+    return out
+
+
+def _source_document(rec: Recording, steps: StepRange | None, every: int,
+                     include: Sequence[str] | None, float16: bool, compress: bool,
+                     rows: np.ndarray) -> dict[str, Any]:
+    attrs = rec._file.attrs
+    doc: dict[str, Any] = {
+        "sliced_from": os.path.basename(rec.path),
+        "sliced_from_path": os.path.abspath(rec.path),
+        "sliced_from_created": _attr_text(attrs.get(L.ATTR_CREATED, "")),
+        "sliced_from_steps": rec.num_steps,
+        "sliced_from_ended": rec.metadata.get("ended", ""),
+        "sliced_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "slice": {
+            "steps": None if steps is None else [steps[0], steps[1]],
+            "every": every,
+            "include": list(include) if include else None,
+            "float16": float16,
+            "compress": compress,
+        },
+        "kept_steps": int(rows.size),
+    }
+    previous = rec.metadata.get("source")
+    if previous not in (None, ""):
+        doc["original_source"] = previous
+    return doc
+
+
+def _attr_text(value: Any) -> str:
+    if isinstance(value, (bytes, np.bytes_)):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def _step_span(rec: Recording) -> str:
+    if rec.num_steps == 0:
+        return "none"
+    return f"{int(rec.steps[0])}..{int(rec.steps[-1])}"
+
+
+def _short_list(names: Sequence[str], limit: int = 6) -> str:
+    if not names:
+        return "none"
+    shown = ", ".join(names[:limit])
+    return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")

@@ -1,0 +1,94 @@
+"""A writer that records forever, to be killed with SIGKILL, and a check of what it left.
+
+Used by tests/test_format_kill.py (30 kills) and benchmarks/kill_durability.py (1,000 kills).
+Run as a script: `python kill_scenario.py PATH MODE` writes until killed.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+SHAPES = {"dense/kernel": (128, 256), "dense/bias": (7,), "conv/kernel": (3, 3, 2, 4)}
+EPOCH_LENGTH = 50
+
+
+def expected(name: str, step: int) -> np.ndarray:
+    shape = SHAPES[name]
+    pattern = np.arange(int(np.prod(shape)), dtype=np.float32).reshape(shape) % 97
+    return pattern * np.float32(1e-3) + np.float32(step)
+
+
+def write_forever(path: str, mode: str) -> None:
+    from weightreel.formats import RecordingWriter
+
+    writer = RecordingWriter(path, mode=mode, commit_interval=0.02,
+                             metadata={"notes": "kill test"})
+    print("open", flush=True)
+    step = writer._last["step"] + 1
+    while True:
+        arrays = {name: expected(name, step) for name in SHAPES}
+        writer.append(arrays, step=step, epoch=step // EPOCH_LENGTH, batch=step % EPOCH_LENGTH,
+                      scalars={"loss": 1.0 / (step + 1)})
+        if step % EPOCH_LENGTH == EPOCH_LENGTH - 1:
+            writer.append_epoch(step // EPOCH_LENGTH, {"val_loss": float(step)})
+        step += 1
+
+
+def check(path: str) -> list[str]:
+    """Problems with the file a killed writer left: it must open and hold its steps exactly."""
+    from weightreel.formats import RecordingError, open_recording, validate
+
+    try:
+        problems = validate(path)
+        rec = open_recording(path)
+    except RecordingError as exc:
+        return [str(exc)]
+    with rec:
+        steps = rec.steps
+        if rec.num_steps and not np.array_equal(steps, np.arange(steps[0], steps[0] + len(steps))):
+            problems.append(f"steps are not consecutive: {steps[:5]}...")
+        loss = rec.scalar("loss") if rec.num_steps else []
+        for i, step in enumerate(steps):
+            for name in SHAPES:
+                value = expected(name, int(step))
+                if not np.array_equal(rec.read(name, i), value):
+                    problems.append(f"{name} at step {step} differs")
+                mean = rec.summary(name, i, i + 1)[0, 2]
+                if not np.isclose(mean, value.mean()):
+                    problems.append(f"summary mean of {name} at step {step} is {mean}")
+            if loss[i] != 1.0 / (step + 1):
+                problems.append(f"loss at step {step} is {loss[i]}")
+        epochs = rec.epoch_numbers
+        if not np.array_equal(epochs, np.arange(len(epochs))):
+            problems.append(f"epoch rows are wrong: {epochs[:5]}")
+    return problems
+
+
+def kill_once(path: str, mode: str, rng: random.Random,
+              max_delay: float = 1.0) -> tuple[int, list[str]]:
+    """Start a writer, kill it at a random moment after it opened, check the file."""
+    proc = subprocess.Popen([sys.executable, __file__, path, mode], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    if line.strip() != "open":
+        proc.kill()
+        return 0, [f"writer did not start: {proc.stderr.read()[-300:]}"]
+    time.sleep(rng.uniform(0, max_delay))
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    problems = check(path)
+    from weightreel.formats import open_recording
+
+    steps = 0 if problems else open_recording(path).num_steps
+    return steps, problems
+
+
+if __name__ == "__main__":
+    write_forever(sys.argv[1], sys.argv[2])

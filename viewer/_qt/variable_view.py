@@ -1,0 +1,223 @@
+"""VariableView: one variable at the current step (heatmap, histogram, statistics) and over time."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt5.QtCore import Qt, pyqtSignal
+from PyQt5.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+
+from ..components import ViewerModel, symmetric_limit
+from .heatmap import HeatmapPlot
+from .loader import HIST_BINS, HIST_SAMPLE, Frame, FrameLoader, histogram
+from .over_time import DistributionPlot, TrajectoryPlot, thin
+
+SMALL_VARIABLE = 128  # variables this small show every weight's trajectory
+
+
+class VariableView(QWidget):
+    """Observes the model (step, picks, options, growth) and the loader; edits only picks."""
+
+    frame_shown = pyqtSignal(int)  # position whose image is now on screen
+    trajectories_shown = pyqtSignal()
+
+    def __init__(self, model: ViewerModel, loader: FrameLoader, name: str,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model, self.loader, self.name = model, loader, name
+        self.info = model.recording.rec.variables[name]
+        self.shown_index: int | None = None
+        self.hist_shown_index: int | None = None
+        self._hist_top = 1.0  # the histogram's y axis only grows, so it does not jump
+        self._build()
+        self._subscriptions = [
+            (model.dims.changed, self._on_index),
+            (model.selection.picks_changed, self._on_picks),
+            (model.options_changed, self._on_option),
+            (model.recording.grown, self._on_grown),
+        ]
+        for event, callback in self._subscriptions:
+            event.connect(callback)
+        loader.frame_ready.connect(self._on_frame)
+        loader.counts_ready.connect(self._on_counts)
+        loader.task_done.connect(self._on_task)
+        self._on_grown(model.recording.num_steps)
+
+    # ------------------------------------------------------------ building
+    def _build(self) -> None:
+        info = self.info
+        shape = "×".join(str(s) for s in info.shape) or "scalar"
+        self.title = QLabel(f"<b>{self.name}</b> &nbsp; {shape} · {info.dtype} · "
+                            f"{info.role or 'variable'} · {info.layer_class or info.layer}")
+        self.title.setTextFormat(Qt.RichText)
+        close = QToolButton()
+        close.setText("×")
+        close.setToolTip("Close this view")
+        close.clicked.connect(lambda: self.model.selection.remove(self.name))
+        head = QHBoxLayout()
+        head.addWidget(self.title, 1)
+        head.addWidget(close)
+        self.graphics = pg.GraphicsLayoutWidget()
+        g = self.graphics
+        self.heatmap = HeatmapPlot(g.addPlot(row=0, col=0, colspan=2), self.name, info.shape)
+        sampled = " — sampled" if self.info.size > HIST_SAMPLE else ""
+        self.hist_plot = g.addPlot(row=1, col=0)
+        self.hist_plot.setTitle(f"histogram (bins fixed over the run{sampled})", size="9pt")
+        self.hist_plot.setMouseEnabled(x=False, y=False)
+        self.hist_plot.disableAutoRange(axis="y")
+        self.hist = self.hist_plot.plot([0, 1], [0], stepMode="center", fillLevel=0,
+                                        brush=(31, 119, 180, 150), pen=pg.mkPen((31, 119, 180)))
+        self.distribution = DistributionPlot(g.addPlot(row=1, col=1))
+        self.trajectories = TrajectoryPlot(g.addPlot(row=2, col=0, colspan=2), self.name)
+        g.ci.layout.setRowStretchFactor(0, 5)
+        g.ci.layout.setRowStretchFactor(1, 2)
+        g.ci.layout.setRowStretchFactor(2, 2)
+        self.stats = QLabel()
+        self.stats.setTextFormat(Qt.RichText)
+        self.hover = QLabel(" ")
+        for label in (self.title, self.stats, self.hover):  # never widen the window
+            label.setWordWrap(True)
+            label.setMinimumWidth(1)
+        self.hover.setObjectName("hover")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(2)
+        layout.addLayout(head)
+        layout.addWidget(self.graphics, 1)
+        layout.addWidget(self.stats)
+        layout.addWidget(self.hover)
+        self.heatmap.connect_click(lambda e: self.model.selection.toggle_pick(self.name, e))
+        g.scene().sigMouseMoved.connect(self._on_mouse_moved)
+
+    def detach(self) -> None:
+        """Stop observing the model (the view is being removed)."""
+        for event, callback in self._subscriptions:
+            event.disconnect(callback)
+        self.loader.frame_ready.disconnect(self._on_frame)
+        self.loader.counts_ready.disconnect(self._on_counts)
+        self.loader.task_done.disconnect(self._on_task)
+        self.loader.forget(self.name)
+
+    # ------------------------------------------------------------ the current step
+    def _on_index(self, index: int) -> None:
+        frame = self.loader.request(self.name, index)
+        if frame is not None:
+            self._show(frame)
+        self._show_stats(index)
+        for plot in (self.distribution, self.trajectories):
+            plot.set_cursor(index)
+
+    def _on_frame(self, frame: Frame) -> None:
+        if frame.name == self.name and frame.index == self.model.dims.index:
+            self._show(frame)
+
+    def _show(self, frame: Frame) -> None:
+        self.heatmap.show(frame.image, self._limit(frame.index))
+        self.shown_index = frame.index
+        self._on_counts(frame)
+        self.frame_shown.emit(frame.index)
+
+    def _on_counts(self, frame: Frame) -> None:
+        """Draw the histogram once the loader has counted it (big variables: just after)."""
+        if frame.name != self.name or frame.index != self.shown_index or frame.counts is None:
+            return
+        counts = frame.counts
+        if frame.hist_range != self.hist_range:  # the run's range grew since it was counted
+            counts = histogram(frame.image, self.hist_range)
+        self.hist.setData(self.hist_edges, counts)
+        self._hist_top = max(self._hist_top, float(counts.max()) * 1.05)
+        self.hist_plot.setYRange(0, self._hist_top, padding=0)
+        self.hist_shown_index = frame.index
+
+    def _limit(self, index: int) -> float:
+        if self.model.color_mode == "run":
+            return self.run_limit
+        row = self.model.recording.summary_row(self.name, index)
+        lo, hi = row["q0.001"], row["q0.999"]
+        if lo == hi:
+            lo, hi = row["min"], row["max"]
+        return symmetric_limit(lo, hi)
+
+    def _show_stats(self, index: int) -> None:
+        if index >= self.model.recording.num_steps:
+            return
+        s = self.model.recording.summary_row(self.name, index)
+        bad = s["nan_count"] + s["inf_count"]
+        warn = "color:#c0392b;font-weight:bold" if bad else ""
+        bad_text = f"NaN {int(s['nan_count'])} &nbsp; Inf {int(s['inf_count'])}"
+        self.stats.setText(
+            f"min {s['min']:.4g} &nbsp; max {s['max']:.4g} &nbsp; mean {s['mean']:.4g} &nbsp; "
+            f"std {s['std']:.4g} &nbsp; norm {s['norm']:.4g} &nbsp; "
+            f"<span style='{warn}'>{bad_text}</span>")
+
+    def _on_option(self, name: str) -> None:
+        if name == "color_mode":
+            self.heatmap.set_limit(self._limit(self.model.dims.index))
+
+    # ------------------------------------------------------------ the whole run
+    def _on_grown(self, num_steps: int) -> None:
+        rec = self.model.recording
+        lo, hi = rec.value_range(self.name)
+        self.run_limit = symmetric_limit(lo, hi)
+        self.hist_range = (lo, hi) if hi > lo else (lo - 0.5, hi + 0.5)
+        self.hist_edges = np.linspace(*self.hist_range, HIST_BINS + 1)
+        self.loader.set_hist_range(self.name, self.hist_range)
+        columns = {c: rec.summary_column(self.name, c)
+                   for c in ("q0.001", "q0.05", "q0.25", "q0.5", "q0.75", "q0.95", "q0.999")}
+        self.distribution.set_summary(columns)
+        self.trajectories.set_span(num_steps)
+        self._load_trajectories()
+        self._on_index(self.model.dims.index)
+
+    # ------------------------------------------------------------ trajectories
+    def _load_trajectories(self) -> None:
+        rec = self.model.recording
+        if 0 < self.info.size <= SMALL_VARIABLE:
+            n, shape = rec.num_steps, self.info.shape
+            x = thin(n)
+            stride = int(x[1] - x[0]) if len(x) > 1 else 1
+            self.loader.submit(("all", self.name),
+                               lambda: (x, rec.read_range(self.name, 0, n, stride)
+                                        .reshape(len(x), -1), shape))
+        for element in self.model.selection.picked(self.name):
+            self.loader.submit(("trajectory", self.name, element),
+                               lambda e=element: rec.read_element(self.name, e))
+
+    def _on_picks(self, name: str) -> None:
+        if name != self.name:
+            return
+        picks = self.model.selection.picked(self.name)
+        self.heatmap.set_picks(picks)
+        self.trajectories.keep_only(picks)
+        for k, element in enumerate(picks):
+            if element in self.trajectories.curves:
+                self.trajectories.set_trajectory(element, self.trajectories.data[element][1], k)
+            else:
+                self.loader.submit(("trajectory", self.name, element),
+                                   lambda e=element: self.model.recording.read_element(
+                                       self.name, e))
+        if not picks:
+            self.trajectories_shown.emit()
+
+    def _on_task(self, key: tuple, result) -> None:
+        if key[1] != self.name:
+            return
+        if key[0] == "all":
+            x, rows, shape = result
+            elements = [tuple(int(i) for i in np.unravel_index(k, shape))
+                        for k in range(rows.shape[1])]
+            self.trajectories.set_all(x, rows, elements)
+        elif key[0] == "trajectory":
+            picks = self.model.selection.picked(self.name)
+            if key[2] in picks:
+                self.trajectories.set_trajectory(key[2], result, picks.index(key[2]))
+        self.trajectories_shown.emit()
+
+    # ------------------------------------------------------------ hover
+    def _on_mouse_moved(self, scene_pos) -> None:
+        text = self.heatmap.hover_text(scene_pos)
+        plot = self.trajectories.plot
+        if not text and plot.vb.sceneBoundingRect().contains(scene_pos):
+            p = plot.vb.mapSceneToView(scene_pos)
+            text = self.trajectories.hover_text(p.x(), p.y(), self.model.dims.steps)
+        self.hover.setText(text or " ")

@@ -1,0 +1,118 @@
+"""Entry points of the desktop viewer: launch() for `weightreel view`, and headless screenshots.
+
+Qt is imported inside functions only, so importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+SCREENSHOT_SIZE = (1500, 900)
+READY_TIMEOUT_S = 20.0
+
+
+def _want_offscreen(screenshot: str | None) -> None:
+    headless = not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")
+    if screenshot and headless:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def application():
+    """The QApplication (created once), with the viewer's look."""
+    from PyQt5.QtCore import Qt
+    from PyQt5.QtWidgets import QApplication
+
+    from ._qt import style
+
+    app = QApplication.instance()
+    if app is None:
+        QApplication.setAttribute(Qt.AA_EnableHighDpiScaling, True)
+        app = QApplication(sys.argv[:1])
+        app.setApplicationName("weightreel")
+        app.setOrganizationName("weightreel")
+        app.setStyle("Fusion")
+    style.configure()
+    return app
+
+
+def launch(path: str | None, step: int | None = None, screenshot: str | None = None,
+           follow: bool = False, variables: list[str] | None = None) -> int:
+    """Open the viewer on `path` (or empty) and run until closed; returns the exit code.
+
+    With `screenshot`, render the window offscreen at global step `step` into that PNG and
+    exit: 0 on success, 2 (and one line on stderr) if the file cannot be shown.
+    """
+    _want_offscreen(screenshot)
+    app = application()
+    from ._qt.errors import ErrorReporter
+    from ._qt.main_window import MainWindow
+
+    reporter = ErrorReporter(dialogs=screenshot is None)
+    reporter.install()
+    window = MainWindow(reporter=reporter, restore=screenshot is None)
+    window.model.playback.set_follow(follow)
+    if screenshot is not None:
+        return _screenshot(app, window, path, step, screenshot, variables)
+    if path is not None:
+        window.open_file(path, step)
+        _select(window, variables)
+    window.show()
+    return int(app.exec_())
+
+
+def _select(window, variables: list[str] | None) -> None:
+    if variables:
+        window.model.selection.set_names(variables)
+
+
+def _screenshot(app, window, path, step, out, variables) -> int:
+    from weightreel.formats import RecordingError
+
+    if path is None:
+        print("weightreel: --screenshot needs a recording file", file=sys.stderr)
+        return 2
+    try:
+        window.loader.reset()
+        window.model.open(path, step)
+        unknown = [v for v in variables or [] if v not in window.model.recording.rec.variables]
+        if unknown:
+            raise RecordingError(path, f"has no variable {unknown[0]!r}")
+    except RecordingError as exc:
+        print(f"weightreel: {exc}", file=sys.stderr)
+        return 2
+    _select(window, variables)
+    window.resize(*SCREENSHOT_SIZE)
+    window.show()
+    ok = wait_until_ready(app, window)
+    if not save_png(window, out):
+        print(f"weightreel: cannot write screenshot {out}", file=sys.stderr)
+        return 2
+    window.close()
+    if not ok:
+        print("weightreel: screenshot taken before every view finished loading",
+              file=sys.stderr)
+    return 0 if ok else 1
+
+
+def wait_until_ready(app, window, timeout: float = READY_TIMEOUT_S) -> bool:
+    """Process events until every view shows the current step and the loader is idle."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        app.processEvents()
+        views = window.views.views.values()
+        index = window.model.dims.index
+        if window.loader.idle and all(v.shown_index == index for v in views):
+            for _ in range(3):
+                app.processEvents()
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def save_png(window, out: str) -> bool:
+    pixmap = window.grab()
+    folder = os.path.dirname(os.path.abspath(out))
+    os.makedirs(folder, exist_ok=True)
+    return bool(pixmap.save(out, "PNG"))

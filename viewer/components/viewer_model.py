@@ -1,0 +1,80 @@
+"""ViewerModel: all of the viewer's Qt-free state in one object."""
+
+from __future__ import annotations
+
+from .dims import StepModel
+from .events import Event
+from .playback import PlaybackModel
+from .recording import RecordingModel
+from .selection import SelectionModel
+
+COLOR_MODES = ("run", "step")  # colour scale fixed over the whole run, or fitted to each step
+
+
+class ViewerModel:
+    """The recording, the current step, the selection, playback and display options.
+
+    Wires the parts together: opening a file sets the timeline and a default selection; growth
+    extends the timeline and, in follow mode, moves to the newest step.
+    """
+
+    def __init__(self) -> None:
+        self.recording = RecordingModel()
+        self.dims = StepModel()
+        self.playback = PlaybackModel()
+        self.selection = SelectionModel()
+        self.color_mode = "run"
+        self.options_changed = Event()  # (option name)
+        self.recording.opened.connect(self._on_opened)
+        self.recording.reopened.connect(self._on_reopened)
+        self.recording.grown.connect(self._on_grown)
+        self.recording.closed.connect(self._on_closed)
+
+    def set_color_mode(self, mode: str) -> None:
+        if mode not in COLOR_MODES:
+            raise ValueError(f"colour mode must be one of {COLOR_MODES}, not {mode!r}")
+        if mode != self.color_mode:
+            self.color_mode = mode
+            self.options_changed.emit("color_mode")
+
+    def open(self, path: str, step: int | None = None) -> None:
+        """Open a recording (raises RecordingError) and optionally go to global step `step`."""
+        self.recording.open(path)
+        if step is not None:
+            self.dims.go_to_step(step)
+
+    def _on_opened(self, path: str) -> None:
+        self.playback.set_playing(False)
+        self.selection.clear()
+        self.dims.index = 0
+        self.dims.set_timeline(*self.recording.timeline())
+        self.dims.changed.emit(self.dims.index)
+        self.selection.set_names(default_selection(self.recording))
+        if self.playback.follow:
+            self.dims.go_last()
+
+    def _on_reopened(self, path: str) -> None:
+        variables = self.recording.rec.variables
+        kept = [n for n in self.selection.names if n in variables]
+        for name in [n for n in self.selection.picks if n not in variables]:
+            self.selection.clear_picks(name)
+        self.selection.set_names(kept or default_selection(self.recording))
+
+    def _on_grown(self, num_steps: int) -> None:
+        self.dims.set_timeline(*self.recording.timeline())
+        self.playback.on_grown(self.dims)
+
+    def _on_closed(self) -> None:
+        self.selection.clear()
+        self.dims.set_timeline(*([],) * 3)
+
+
+def default_selection(recording: RecordingModel) -> list[str]:
+    """The first kernel-like variable (2-D or more), else the first variable."""
+    rec = recording.rec
+    if rec is None or not rec.variable_names:
+        return []
+    for name, info in rec.variables.items():
+        if len(info.shape) >= 2:
+            return [name]
+    return [rec.variable_names[0]]

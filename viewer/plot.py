@@ -1,0 +1,103 @@
+"""The trajectory picture: each chosen variable's weights over the steps, the loss underneath.
+
+A small variable (at most SMALL elements) shows every weight as a line. A large one shows
+summary bands from the recorded quantiles: q0.05-q0.95, q0.25-q0.75 and the median.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+SMALL = 64  # variables with at most this many elements are drawn weight by weight
+MAX_POINTS = 4000  # longer runs are subsampled to about this many steps
+DEFAULT_VARIABLES = 4
+
+
+def default_variables(rec) -> list[str]:
+    """The first few variables, the default of `weightreel plot`."""
+    return rec.variable_names[:DEFAULT_VARIABLES]
+
+
+def plot_trajectories(rec, out: str, names: Sequence[str], dpi: int = 120) -> None:
+    """Save the trajectory figure of variables `names` (and the loss) as a PNG at `out`."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    from matplotlib.figure import Figure
+
+    if rec.num_steps == 0:
+        raise ValueError(f"{rec.path}: has no steps to plot")
+    rows = np.unique(np.linspace(0, rec.num_steps - 1, min(rec.num_steps, MAX_POINTS))
+                     .round().astype(int))
+    steps = rec.steps[rows]
+    panels = len(names) + 1
+    fig = Figure(figsize=(9, 2.4 * panels), dpi=dpi, layout="constrained")
+    axes = fig.subplots(panels, 1, sharex=True, squeeze=False)[:, 0]
+    for ax, name in zip(axes, names, strict=False):
+        _variable_panel(ax, rec, name, rows, steps)
+    _loss_panel(axes[-1], rec, rows, steps)
+    axes[-1].set_xlabel("global step")
+    title = rec.metadata.get("model_name") or rec.path
+    fig.suptitle(f"{title}: weights over training", fontsize=11)
+    fig.savefig(out, format="png")
+
+
+def _variable_panel(ax, rec, name: str, rows: np.ndarray, steps: np.ndarray) -> None:
+    info = rec.variables[name]
+    shape = "x".join(map(str, info.shape)) or "scalar"
+    if info.size <= SMALL:
+        values = _read_rows(rec, name, rows).reshape(len(rows), -1)
+        ax.plot(steps, values, linewidth=0.9, alpha=0.85)
+        ax.set_title(f"{name} ({shape}): every weight", fontsize=9, loc="left")
+    else:
+        band = {c: rec.summary_column(name, c)[rows] for c in ("q0.05", "q0.25", "q0.5",
+                                                               "q0.75", "q0.95")}
+        ax.fill_between(steps, band["q0.05"], band["q0.95"], color="C0", alpha=0.2,
+                        linewidth=0, label="5-95%")
+        ax.fill_between(steps, band["q0.25"], band["q0.75"], color="C0", alpha=0.4,
+                        linewidth=0, label="25-75%")
+        ax.plot(steps, band["q0.5"], color="C0", linewidth=1.2, label="median")
+        ax.legend(loc="upper right", fontsize=7, ncols=3)
+        ax.set_title(f"{name} ({shape}, {info.size} weights): quantile bands", fontsize=9,
+                     loc="left")
+    ax.axhline(0, color="0.6", linewidth=0.6, zorder=0)
+    ax.set_ylabel("value")
+
+
+def _loss_panel(ax, rec, rows: np.ndarray, steps: np.ndarray) -> None:
+    names = [n for n in rec.scalar_names if "loss" in n] or rec.scalar_names[:1]
+    for name in names:
+        ax.plot(steps, rec.scalar(name)[rows], linewidth=1.0, label=name)
+    ends = _epoch_end_steps(rec)
+    for name in rec.epoch_scalar_names:
+        if "loss" in name and ends is not None:
+            ax.plot(ends, rec.epoch_scalar(name), marker="o", linewidth=1.0,
+                    label=f"{name} (epoch)")
+    if names or ax.lines:
+        ax.legend(loc="upper right", fontsize=7)
+        ax.set_ylabel("loss")
+    else:
+        ax.text(0.5, 0.5, "no loss recorded", ha="center", va="center", transform=ax.transAxes)
+
+
+def _epoch_end_steps(rec) -> np.ndarray | None:
+    """The last global step of each epoch that has epoch logs (None if any is off the timeline)."""
+    if rec.num_epochs == 0:
+        return None
+    epochs, steps = rec.epochs, rec.steps
+    ends = []
+    for e in rec.epoch_numbers:
+        where = np.flatnonzero(epochs == e)
+        if where.size == 0:
+            return None
+        ends.append(steps[where[-1]])
+    return np.asarray(ends)
+
+
+def _read_rows(rec, name: str, rows: np.ndarray) -> np.ndarray:
+    if rows.size > 1 and np.all(np.diff(rows) == rows[1] - rows[0]):
+        return rec.read_range(name, int(rows[0]), int(rows[-1]) + 1, int(rows[1] - rows[0]))
+    values = rec.read_range(name, 0, int(rows[-1]) + 1)
+    return values[rows]
