@@ -1,9 +1,10 @@
 """Writing large rows straight to their pre-allocated chunks, beside HDF5.
 
-A row of a large uncompressed variable fills whole chunks that were allocated in a growth
-event (rule 1 in _tables.py) and that HDF5 never caches (each is larger than its chunk
-cache). Writing those bytes with os.pwrite gives the same file as writing through h5py, but
-releases the GIL, so the summaries of a step are computed while its rows go to disk.
+A row of a large uncompressed variable fills whole chunks of its own, allocated in a growth
+event (rule 1 in _tables.py). The writer never reads or writes those chunks through HDF5, so
+HDF5 never caches them. Writing their bytes with os.pwrite gives the same file as writing
+through h5py, but releases the GIL: the summaries of a step are computed while its rows go to
+disk, and a training thread beside the writer keeps running.
 """
 
 from __future__ import annotations
@@ -15,15 +16,15 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import h5py
 import numpy as np
 
-from ._tables import CHUNK_TARGET
+DIRECT_MIN_BYTES = 64 << 10  # below this, a thread hand-off costs more than it saves
 
 
 def can_write_direct(ds: h5py.Dataset) -> bool:
     """True for uncompressed datasets whose chunks hold one row (or part of one) each."""
     if ds.compression or ds._filters or ds.chunks is None or ds.chunks[0] != 1 or ds.ndim < 2:
         return False
-    chunk_bytes = math.prod(ds.chunks) * ds.dtype.itemsize
-    return chunk_bytes > CHUNK_TARGET and tuple(ds.chunks[2:]) == tuple(ds.shape[2:])
+    row_bytes = math.prod(ds.shape[1:]) * ds.dtype.itemsize
+    return row_bytes >= DIRECT_MIN_BYTES and tuple(ds.chunks[2:]) == tuple(ds.shape[2:])
 
 
 class DirectWriter:

@@ -39,7 +39,7 @@ QUANTILES = (0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999)
 SUMMARY_COLUMNS = ("min", "max", "mean", "std", "norm", "nan_count", "inf_count") + tuple(
     f"q{q:g}" for q in QUANTILES
 )
-QUANTILE_SAMPLE = 16384  # quantiles come from at most this many elements (exact below it)
+QUANTILE_SAMPLE = 4096  # quantiles come from at most this many elements (exact below it)
 
 
 def split_name(name: str) -> list[str]:

@@ -18,7 +18,7 @@ import numpy as np
 
 CHUNK_TARGET = 1 << 20  # bytes: small variables batch several steps into one chunk
 CHUNK_MAX = 4 << 20  # bytes: a larger step is split along its first axis
-MAX_CHUNK_ROWS = 512
+MAX_CHUNK_ROWS = 128
 GROWTH_BYTES = 32 << 20  # one growth event allocates at most about this much
 INITIAL_ROWS = 64
 
@@ -82,6 +82,29 @@ def fit_to_superblock(path: str) -> None:
             fh.truncate(base + end)
 
 
+_ROW_LAYOUTS: dict[h5py.h5d.DatasetID, tuple] = {}
+
+
+def write_row(ds: h5py.Dataset, row: int, value: object) -> None:
+    """ds[row] = value, through h5py's low-level API: about 5x less overhead per call,
+    which matters on the recorder's per-step path."""
+    layout = _ROW_LAYOUTS.get(ds.id)
+    if layout is None:
+        shape = tuple(ds.shape[1:])
+        memory = h5py.h5s.create_simple(shape) if shape else h5py.h5s.create(h5py.h5s.SCALAR)
+        layout = _ROW_LAYOUTS[ds.id] = (shape, ds.dtype, memory, (0,) * len(shape))
+    shape, dtype, memory, zeros = layout
+    data = np.ascontiguousarray(value, dtype=dtype).reshape(shape)
+    space = ds.id.get_space()
+    space.select_hyperslab((row, *zeros), (1, *shape))
+    ds.id.write(memory, space, data)
+
+
+def forget_rows(datasets: list[h5py.Dataset]) -> None:
+    for ds in datasets:
+        _ROW_LAYOUTS.pop(ds.id, None)
+
+
 def row_bytes(ds: h5py.Dataset) -> int:
     return max(1, math.prod(ds.shape[1:]) * ds.dtype.itemsize)
 
@@ -102,7 +125,7 @@ class RowTables:
 
     def ensure(self, rows: int) -> None:
         """Make room for `rows` rows, in one growth event if needed."""
-        if rows <= self.capacity and all(ds.shape[0] >= rows for ds in self.datasets):
+        if rows <= self.capacity:
             return
         total = self._total_row_bytes()
         step = min(max(self.capacity, INITIAL_ROWS), max(1, GROWTH_BYTES // total))

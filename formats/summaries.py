@@ -31,7 +31,7 @@ def summarize(values: np.ndarray, sample: np.ndarray | None = None) -> np.ndarra
         return row
     if work.dtype.kind != "f" or work.itemsize < 4 or work.size <= EXACT_LIMIT:
         work = work.astype(np.float64)
-    total, squares = float(work.sum()), float(np.dot(work, work))
+    total, squares = float(work.sum()), _sum_of_squares(work)
     if not (np.isfinite(total) and np.isfinite(squares)):
         finite = np.isfinite(work)
         nan_count = int(np.isnan(work).sum())
@@ -39,7 +39,7 @@ def summarize(values: np.ndarray, sample: np.ndarray | None = None) -> np.ndarra
         work, sample = work[finite].astype(np.float64), None
         if work.size == 0:
             return row
-        total, squares = float(work.sum()), float(np.dot(work, work))
+        total, squares = float(work.sum()), _sum_of_squares(work)
     mean = total / work.size
     row[0:5] = (
         float(work.min()),
@@ -53,6 +53,11 @@ def summarize(values: np.ndarray, sample: np.ndarray | None = None) -> np.ndarra
         picked = picked[sample_indices(picked.size)]
     row[7:] = sorted_quantiles(np.sort(picked.astype(np.float64)))
     return row
+
+
+def _sum_of_squares(work: np.ndarray) -> float:
+    # Not np.dot: BLAS threads spin on a busy machine and take the cores training needs.
+    return float(np.einsum("i,i->", work, work))
 
 
 def sorted_quantiles(ordered: np.ndarray) -> np.ndarray:

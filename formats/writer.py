@@ -19,7 +19,7 @@ from ._compact import compact, data_bytes, worth_compacting
 from ._direct import DirectWriter, can_write_direct
 from ._h5 import check_identity, describe_os_error, exclusive_probe, hold_lock
 from ._meta import now_iso, update_run_attrs, write_documents, write_run_attrs
-from ._tables import RowTables, create_rows, fit_to_superblock
+from ._tables import RowTables, create_rows, fit_to_superblock, forget_rows, write_row
 from .errors import RecordingError, WriterLockedError
 from .summaries import NUM_COLUMNS, sample_indices, summarize
 
@@ -45,10 +45,10 @@ class _Variable:
     data: h5py.Dataset
     summary: h5py.Dataset
     sample: np.ndarray | None
+    direct: bool = False
 
-    @property
-    def direct(self) -> bool:
-        return can_write_direct(self.data)
+    def __post_init__(self) -> None:
+        self.direct = can_write_direct(self.data)
 
 
 class RecordingWriter:
@@ -330,8 +330,8 @@ class RecordingWriter:
         pending = self._direct.submit(direct) if direct else None
         for name, var in self._vars.items():
             if not var.direct:
-                var.data[row] = np.asarray(values[name], dtype=var.data.dtype)
-            var.summary[row] = summarize(values[name], var.sample)
+                write_row(var.data, row, values[name])
+            write_row(var.summary, row, summarize(values[name], var.sample))
         if pending is not None:
             pending.result()
         self._write_timeline(row, step, epoch, batch, wall_time)
@@ -362,9 +362,11 @@ class RecordingWriter:
             "batch": last["batch"] + 1 if batch is None else int(batch),
         }
         self._last = entry
-        cols = self._steps.datasets
-        cols[0][row], cols[1][row], cols[2][row] = entry["step"], entry["epoch"], entry["batch"]
-        cols[3][row] = time.time() if wall_time is None else float(wall_time)
+        step_col, epoch_col, batch_col, time_col = self._steps.datasets[:4]
+        write_row(step_col, row, entry["step"])
+        write_row(epoch_col, row, entry["epoch"])
+        write_row(batch_col, row, entry["batch"])
+        write_row(time_col, row, time.time() if wall_time is None else float(wall_time))
 
     def _write_scalars(self, row: int, scalars: Mapping[str, float]) -> None:
         for name in scalars:
@@ -372,7 +374,7 @@ class RecordingWriter:
                 self._scalars[name] = self._new_column(
                     self._steps, L.STEP_SCALARS, name, self.num_steps)
         for name, ds in self._scalars.items():
-            ds[row] = _as_float(scalars.get(name))
+            write_row(ds, row, _as_float(scalars.get(name)))
 
     def _new_column(self, tables: RowTables, root: str, name: str, rows: int) -> h5py.Dataset:
         try:
@@ -394,9 +396,9 @@ class RecordingWriter:
             if name not in self._epoch_scalars and name != L.EPOCH_COLUMN:
                 self._epoch_scalars[name] = self._new_column(
                     self._epochs, L.EPOCH_SCALARS, name, row)
-        self._epochs.datasets[0][row] = int(epoch)
+        write_row(self._epochs.datasets[0], row, int(epoch))
         for name, ds in self._epoch_scalars.items():
-            ds[row] = _as_float(logs.get(name))
+            write_row(ds, row, _as_float(logs.get(name)))
         self.num_epochs = row + 1
         self._maybe_commit()
 
@@ -428,20 +430,26 @@ class RecordingWriter:
         if self.closed:
             return
         try:
-            self.commit()
-            update_run_attrs(self._file[L.META], ended=now_iso(), finished=finished)
-            self._file.flush()
-            self._steps.trim(self.num_steps)
-            self._epochs.trim(self.num_epochs)
-            used = data_bytes(self._steps.datasets + self._epochs.datasets)
-            self._direct.close()
-            self._file.close()
-            fit_to_superblock(self.path)
-            if worth_compacting(self.path, used):
-                compact(self.path)
-        finally:
-            self.closed = True
-            self._release()
+            self._finish(finished)
+        except BaseException:
+            self.abandon()
+            raise
+        self.closed = True
+        self._release()
+
+    def _finish(self, finished: bool) -> None:
+        self.commit()
+        update_run_attrs(self._file[L.META], ended=now_iso(), finished=finished)
+        self._file.flush()
+        self._steps.trim(self.num_steps)
+        self._epochs.trim(self.num_epochs)
+        used = data_bytes(self._steps.datasets + self._epochs.datasets)
+        forget_rows(self._steps.datasets + self._epochs.datasets)
+        self._direct.close()
+        self._file.close()
+        fit_to_superblock(self.path)
+        if worth_compacting(self.path, used):
+            compact(self.path)
 
     def abandon(self) -> None:
         """Close without another commit, after a failure; what was committed stays readable."""
@@ -450,6 +458,7 @@ class RecordingWriter:
         self.closed = True
         self._release()
         try:
+            forget_rows(self._steps.datasets + self._epochs.datasets)
             self._direct.close()
             self._file.close()
         except Exception:  # noqa: BLE001 - the file may be on a full disk; nothing more to save

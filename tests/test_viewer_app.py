@@ -9,6 +9,7 @@ import pytest
 from PyQt5.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PyQt5.QtGui import QDropEvent
 
+from weightreel.viewer._qt.colorize import colorize
 from weightreel.viewer._qt.errors import ErrorReporter
 from weightreel.viewer._qt.main_window import MainWindow
 from weightreel.viewer._qt.settings import SETTINGS_ENV, recent_files
@@ -53,7 +54,8 @@ def test_open_shows_variables_view_and_status(qtbot, window, recording):
     assert "121 steps" in window.file_label.text() and "finished" in window.file_label.text()
     assert "step 60 · epoch 2 · batch 19" in window.timeline.readout.text()
     expected = view.heatmap.layout.to_image(window.model.recording.read("conv2d/kernel", 60))
-    np.testing.assert_array_equal(view.heatmap.image.image, expected)
+    np.testing.assert_array_equal(view.heatmap.values, expected)
+    assert view.heatmap.image.qimage == colorize(expected, view.heatmap.limit)  # its colours
     assert recent_files(window.settings)[0].endswith("synthetic.h5")
 
 
@@ -89,14 +91,15 @@ def test_play_stops_at_end_and_loops(qtbot, window, recording):
     view = open_and_wait(qtbot, window, recording)
     shown = []
     view.frame_shown.connect(shown.append)
-    window.timeline.speed.setValue(60)
-    window.model.dims.set_index(100)
+    window.timeline.speed.setValue(10)  # slow: each step stays 100 ms, even on a busy machine
+    window.model.dims.set_index(112)
     qtbot.keyClick(window, Qt.Key_Space)
     assert window.model.playback.playing
     qtbot.waitUntil(lambda: not window.model.playback.playing, timeout=WAIT_MS)
     assert window.model.dims.index == 120
     qtbot.waitUntil(lambda: view.shown_index == 120, timeout=WAIT_MS)
-    assert len(set(shown)) >= 3 and shown == sorted(shown)
+    assert len(set(shown)) >= 3 and shown == sorted(shown)  # 112, some between, 120
+    window.timeline.speed.setValue(200)  # the loop: only where the position goes is checked
     window.timeline.loop.setChecked(True)
     assert window.model.playback.loop
     window.timeline.play_btn.click()  # at the end: starts again from the first step
@@ -118,7 +121,8 @@ def test_select_several_variables_side_by_side(qtbot, window, recording):
     for view in window.views.views.values():
         qtbot.waitUntil(lambda v=view: v.shown_index == 30, timeout=WAIT_MS)
     bias = window.views.views["dense_1/bias"]
-    assert bias.heatmap.image.image.shape == (1, 10)
+    assert bias.heatmap.values.shape == (1, 10)
+    assert (bias.heatmap.image.qimage.width(), bias.heatmap.image.qimage.height()) == (10, 1)
     window.variables.filter.setText("dense_1")
     visible = [it.data(0, Qt.UserRole) for it in window.variables.variable_items()
                if not it.isHidden()]
@@ -173,15 +177,18 @@ def test_small_variable_shows_every_weight_over_time(qtbot, window, recording):
 
 def test_colour_scale_fixed_over_run_or_per_step(qtbot, window, recording):
     view = open_and_wait(qtbot, window, recording, step=0)
-    run_levels = view.heatmap.image.getLevels()
+    run_levels = view.heatmap.levels
     window.model.dims.set_index(120)
     qtbot.waitUntil(lambda: view.shown_index == 120, timeout=WAIT_MS)
-    assert tuple(view.heatmap.image.getLevels()) == tuple(run_levels)
+    assert view.heatmap.levels == run_levels
     assert run_levels[0] == -run_levels[1]  # centred at zero
-    window.per_step_action.trigger()
+    with qtbot.waitSignal(view.frame_shown, timeout=WAIT_MS):  # recoloured off the GUI thread
+        window.per_step_action.trigger()
     assert window.model.color_mode == "step"
-    step_levels = view.heatmap.image.getLevels()
+    step_levels = view.heatmap.levels
     assert step_levels[1] != run_levels[1] and step_levels[0] == -step_levels[1]
+    assert view.heatmap.bar.levels() == step_levels
+    assert view.heatmap.image.qimage == colorize(view.heatmap.values, step_levels[1])
     edges = view.hist_edges.copy()
     window.model.dims.set_index(10)
     np.testing.assert_array_equal(view.hist_edges, edges)  # bins fixed over the run
@@ -269,3 +276,20 @@ def test_follow_a_growing_file_then_it_turns_bad(qtbot, window, tmp_path):
     assert "live.h5" in window.banner.text() and "last good state" in window.banner.text()
     assert view.heatmap.values[0, 0] == 29  # still on screen
     assert window.model.dims.num_steps == 30
+
+
+def test_a_step_read_after_the_file_was_cut_is_never_shown(qtbot, window, tmp_path):
+    """HDF5 reads past the end of a file as zeros: such a read must not reach the screen."""
+    path = str(tmp_path / "cut.h5")
+    assert grow(path, 0, 30, 0).wait() == 0
+    view = open_and_wait(qtbot, window, path, step=29)
+    assert view.heatmap.values[0, 0] == 29
+    window.poll.stop()  # no refresh notices the cut before the next read
+    with open(path, "r+b") as fh:
+        fh.truncate(1000)
+    window.model.dims.set_index(10)
+    qtbot.waitUntil(lambda: window.loader.idle, timeout=WAIT_MS)
+    assert view.shown_index == 29 and view.heatmap.values[0, 0] == 29
+    assert not window.model.recording.refresh()
+    assert window.banner.isVisible() and "last good state" in window.banner.text()
+    assert view.heatmap.values[0, 0] == 29

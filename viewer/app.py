@@ -97,13 +97,13 @@ def _screenshot(app, window, path, step, out, variables) -> int:
 
 
 def wait_until_ready(app, window, timeout: float = READY_TIMEOUT_S) -> bool:
-    """Process events until every view shows the current step and the loader is idle."""
+    """Process events until every view shows the current step (with its throttled statistics
+    and histogram) and the loader is idle."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         app.processEvents()
         views = window.views.views.values()
-        index = window.model.dims.index
-        if window.loader.idle and all(v.shown_index == index for v in views):
+        if window.loader.idle and all(v.is_ready() for v in views):
             for _ in range(3):
                 app.processEvents()
             return True

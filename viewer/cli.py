@@ -150,9 +150,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(*_describe(exc))
 
 
+EXTRA_FOR_MODULE = {"PyQt5": "viewer", "pyqtgraph": "viewer", "matplotlib": "export",
+                    "PIL": "export", "imageio": "export", "tqdm": "export"}
+
+
 def _describe(exc: Exception) -> tuple[str, int]:
     from weightreel.formats import RecordingError
 
+    if isinstance(exc, ModuleNotFoundError):
+        extra = EXTRA_FOR_MODULE.get((exc.name or "").split(".")[0], "all")
+        return (f"this command needs the Python package {exc.name!r}, which is not installed "
+                f"(pip install 'weightreel[{extra}]')"), 2
     if isinstance(exc, (RecordingError, ValueError)):
         return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__, 2
     if isinstance(exc, OSError):

@@ -1,4 +1,8 @@
-"""HeatmapPlot: one step of a variable as an image, colour scale centred at zero, clickable."""
+"""HeatmapPlot: one step of a variable as an image, colour scale centred at zero, clickable.
+
+The image arrives colour-mapped (a QImage made in the reader threads, see colorize.py), so
+showing a step costs the GUI thread one drawImage and nothing else.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +11,48 @@ from collections.abc import Callable
 import numpy as np
 import pyqtgraph as pg
 from PyQt5.QtCore import QRectF
+from PyQt5.QtGui import QImage, QPainter
 
 from ..components import ImageLayout, format_element
 from . import style
 
+FEW_PIXELS = 12  # an axis this short gets a tick at every pixel (none between)
+
+
+class FrameImage(pg.GraphicsObject):
+    """A ready QImage drawn over pixel rectangle (-0.5, -0.5, cols, rows): pixel (r, c) is
+    centred on (c, r), so axis ticks name pixels. A QImage of every stride[0]-th row and
+    stride[1]-th column is drawn that many times taller and wider."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.qimage: QImage | None = None
+        self._rect = QRectF(-0.5, -0.5, 1, 1)
+
+    def set_qimage(self, qimage: QImage, stride: tuple[int, int] = (1, 1)) -> None:
+        rect = QRectF(-0.5, -0.5, qimage.width() * stride[1], qimage.height() * stride[0])
+        if rect != self._rect:
+            self.prepareGeometryChange()
+            self._rect = rect
+            self.informViewBoundsChanged()
+        self.qimage = qimage
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt override
+        return QRectF(self._rect)
+
+    def paint(self, painter: QPainter, *args) -> None:
+        if self.qimage is not None:
+            painter.drawImage(self._rect, self.qimage)
+
 
 class HeatmapPlot:
-    """An ImageItem in a PlotItem with a colour bar, pick markers, hover and click mapping."""
+    """A FrameImage in a PlotItem with a colour bar, pick markers, hover and click mapping."""
 
     def __init__(self, plot: pg.PlotItem, name: str, shape: tuple[int, ...]) -> None:
         self.plot, self.name = plot, name
         self.layout = ImageLayout(shape)
-        self.image = pg.ImageItem(axisOrder="row-major")
-        self.image.setLookupTable(style.lut())
-        self.image.setAutoDownsample(True)
+        self.image = FrameImage()
         plot.addItem(self.image)
         plot.invertY(True)
         plot.setMenuEnabled(False)
@@ -28,14 +60,16 @@ class HeatmapPlot:
         rows, cols = self.layout.image_shape
         plot.setRange(xRange=(-0.5, cols - 0.5), yRange=(-0.5, rows - 0.5), padding=0)
         self._label_axes(shape)
-        self.bar = pg.ColorBarItem(colorMap=style.colormap(), interactive=False, width=12)
-        self.bar.setImageItem(self.image, insert_in=plot)
+        self.bar = pg.ColorBarItem(values=(-1.0, 1.0), colorMap=style.colormap(),
+                                   interactive=False, width=12)
+        plot.layout.addItem(self.bar, 2, 5)  # after the right-hand axis, as pyqtgraph does
+        plot.layout.setColumnFixedWidth(4, 5)
         self.markers = pg.ScatterPlotItem(size=9, symbol="s", pen=pg.mkPen("k", width=1.5),
                                           brush=None)
         plot.addItem(self.markers)
+        self.markers.setVisible(False)
         self.values: np.ndarray | None = None
         self.limit = 1.0
-        self._placed: tuple[int, ...] | None = None
 
     def _label_axes(self, shape: tuple[int, ...]) -> None:
         if self.layout.tiled:
@@ -51,22 +85,26 @@ class HeatmapPlot:
             lead = "×".join(f"axis {k}" for k in range(len(shape) - 1))
             self.plot.setLabel("left", lead)
             self.plot.setLabel("bottom", f"axis {len(shape) - 1}")
+        rows, cols = self.layout.image_shape
+        for side, count in (("left", rows), ("bottom", cols)):
+            axis = self.plot.getAxis(side)
+            axis.enableAutoSIPrefix(False)  # pixel numbers, never "(x0.001)"
+            ticked = not self.layout.tiled and (side == "bottom" or len(shape) > 1)
+            if ticked and count <= FEW_PIXELS:
+                axis.setTicks([[(k, str(k)) for k in range(count)]])
 
-    def show(self, image: np.ndarray, limit: float) -> None:
-        self.values = image
-        self.limit = limit
-        self.image.setImage(image, autoLevels=False, levels=(-limit, limit))
-        if self._placed != image.shape:  # pixel (r, c) centred on (c, r): ticks name pixels
-            rows, cols = image.shape
-            self.image.setRect(QRectF(-0.5, -0.5, cols, rows))
-            self._placed = image.shape
-        if self.bar.levels() != (-limit, limit):
+    def show(self, values: np.ndarray, qimage: QImage, limit: float,
+             stride: tuple[int, int] = (1, 1)) -> None:
+        """Show one step: its values (for hover) and their colours, mapped over ±limit."""
+        self.values = values
+        self.image.set_qimage(qimage, stride)
+        if limit != self.limit or self.bar.levels() != (-limit, limit):
+            self.limit = limit
             self.bar.setLevels((-limit, limit))
 
-    def set_limit(self, limit: float) -> None:
-        self.limit = limit
-        self.image.setLevels((-limit, limit))
-        self.bar.setLevels((-limit, limit))
+    @property
+    def levels(self) -> tuple[float, float]:
+        return -self.limit, self.limit
 
     def set_picks(self, elements: list[tuple[int, ...]]) -> None:
         spots = []
@@ -75,6 +113,16 @@ class HeatmapPlot:
             spots.append({"pos": (col, row),
                           "pen": pg.mkPen(style.trace_color(k), width=2)})
         self.markers.setData(spots)
+        self.markers.setVisible(bool(spots))  # an empty scatter still costs a paint per frame
+
+    def display_stride(self) -> tuple[int, int]:
+        """How many image (rows, columns) one device pixel covers, at least 1 each."""
+        vb, scene = self.plot.vb, self.plot.scene()
+        if scene is None or not scene.views() or vb.width() < 1 or vb.height() < 1:
+            return 1, 1
+        ratio = scene.views()[0].devicePixelRatioF()
+        width, height = vb.viewPixelSize()
+        return max(1, int(height / ratio)), max(1, int(width / ratio))
 
     def pixel_at(self, scene_pos) -> tuple[int, int] | None:
         if not self.plot.vb.sceneBoundingRect().contains(scene_pos):

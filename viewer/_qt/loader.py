@@ -4,6 +4,12 @@ Per variable at most one read runs at a time. A request made while one runs repl
 request still waiting (stale ones are dropped, never read); a finished read that is no longer
 wanted goes to the cache only. While idle, the loader prefetches the next frames in the
 direction of play.
+
+A read also maps the values to colours (colorize.py) with the colour limit the view gives for
+that position and the stride its size on screen allows, so the GUI thread only draws; a cached
+frame coloured otherwise (the colour mode changed, the run's range grew, the view was zoomed or
+resized) counts as missing. Histograms are counted in the
+pool only when a view asks (it does so at most a few times a second).
 """
 
 from __future__ import annotations
@@ -14,8 +20,10 @@ from typing import Any
 
 import numpy as np
 from PyQt5.QtCore import QObject, QRunnable, QThreadPool, pyqtSignal
+from PyQt5.QtGui import QImage
 
-from ..components import FrameCache, ImageLayout, RecordingModel
+from ..components import FrameCache, ImageLayout, RecordingModel, StaleReadError
+from .colorize import colorize
 
 HIST_BINS = 64
 HIST_SAMPLE = 1 << 18  # bigger variables are histogrammed from an evenly strided sample
@@ -28,12 +36,15 @@ class Frame:
     name: str
     index: int
     image: np.ndarray  # float32, laid out by ImageLayout
-    counts: np.ndarray | None  # histogram counts over `hist_range`
-    hist_range: tuple[float, float] | None
+    qimage: QImage  # the colours over ±limit of every stride-th row and column of the image
+    limit: float
+    stride: tuple[int, int]  # (rows, columns)
+    counts: np.ndarray | None = None  # histogram counts over `hist_range`
+    hist_range: tuple[float, float] | None = None
 
     @property
-    def nbytes(self) -> int:
-        return self.image.nbytes + (0 if self.counts is None else self.counts.nbytes)
+    def nbytes(self) -> int:  # fixed once made (the cache counts it when put)
+        return self.image.nbytes + self.qimage.sizeInBytes()
 
 
 def histogram(image: np.ndarray, hist_range: tuple[float, float]) -> np.ndarray:
@@ -74,7 +85,7 @@ class _Job(QRunnable):
 class FrameLoader(QObject):
     """Asynchronous, cached access to the frames of a RecordingModel."""
 
-    frame_ready = pyqtSignal(object)  # Frame
+    frame_ready = pyqtSignal(object)  # Frame: every frame read (views pick the ones they want)
     counts_ready = pyqtSignal(object)  # Frame, once its histogram counts are computed
     task_done = pyqtSignal(object, object)  # key, result
     failed = pyqtSignal(str)
@@ -93,6 +104,8 @@ class FrameLoader(QObject):
         self._busy: set[str] = set()  # variables with a read running
         self._wanted: dict[str, int] = {}  # the latest requested position per variable
         self._ranges: dict[str, tuple[float, float]] = {}
+        self._limits: dict[str, Callable[[int], float]] = {}
+        self._strides: dict[str, tuple[int, int]] = {}
         self._tasks: dict[Any, Callable[[], Any]] = {}  # waiting one-off tasks by key
         self._task_running: set[Any] = set()
         self._counting: set[str] = set()  # variables with a histogram being counted
@@ -104,15 +117,39 @@ class FrameLoader(QObject):
         return self.recording.generation
 
     def reset(self) -> None:
-        """Forget everything cached and wanted (reads of older files are already ignored)."""
+        """Forget everything cached and wanted (reads of older files are already ignored).
+        The views' colour limits and histogram ranges stay: they go with `forget`."""
         self.cache.clear()
         self._wanted.clear()
-        self._ranges.clear()
         self._tasks.clear()
         self._count_waiting.clear()
 
     def set_hist_range(self, name: str, hist_range: tuple[float, float]) -> None:
         self._ranges[name] = hist_range
+
+    def set_limits(self, name: str, limit_of: Callable[[int], float]) -> None:
+        """How frames of `name` are coloured: ±limit_of(position), asked on the GUI thread."""
+        self._limits[name] = limit_of
+
+    def set_stride(self, name: str, stride: tuple[int, int]) -> None:
+        """Colour every stride[0]-th row and stride[1]-th column of `name` only (it is shown
+        that small)."""
+        self._strides[name] = (max(1, int(stride[0])), max(1, int(stride[1])))
+
+    def stride(self, name: str) -> tuple[int, int]:
+        return self._strides.get(name, (1, 1))
+
+    def _colouring(self, name: str, index: int) -> tuple[float, tuple[int, int]]:
+        limit_of = self._limits.get(name)
+        limit = 1.0 if limit_of is None else float(limit_of(index))
+        return limit, self.stride(name)
+
+    def cached(self, name: str, index: int) -> Frame | None:
+        """The cached frame of `name` at `index`, if coloured as the view now wants it."""
+        frame = self.cache.get((self.generation, name, int(index)))
+        if frame is None or (frame.limit, frame.stride) != self._colouring(name, index):
+            return None
+        return frame
 
     @property
     def idle(self) -> bool:
@@ -122,16 +159,15 @@ class FrameLoader(QObject):
     def request(self, name: str, index: int) -> Frame | None:
         """Ask for a frame; returns it at once when cached, else frame_ready emits it later."""
         self._wanted[name] = int(index)
-        frame = self.cache.get((self.generation, name, int(index)))
-        if frame is not None:
-            self._schedule(name)
-            self._count(frame)
-            return frame
+        frame = self.cached(name, index)
         self._schedule(name)
-        return None
+        return frame
 
     def forget(self, name: str) -> None:
-        self._wanted.pop(name, None)
+        """The view of `name` is gone: stop reading, colouring and counting for it."""
+        for table in (self._wanted, self._limits, self._strides, self._ranges,
+                      self._count_waiting):
+            table.pop(name, None)
 
     def _schedule(self, name: str) -> None:
         if name in self._busy or not self.recording.is_open:
@@ -141,13 +177,14 @@ class FrameLoader(QObject):
             return
         self._busy.add(name)
         key = ("frame", self.generation, name, index)
-        self.pool.start(_Job(key, lambda: self._read_frame(name, index), self._relay))
+        colouring = self._colouring(name, index)
+        self.pool.start(_Job(key, lambda: self._read_frame(name, index, *colouring), self._relay))
 
     def _next_index(self, name: str) -> int | None:
         wanted = self._wanted.get(name)
         if wanted is None:
             return None
-        if (self.generation, name, wanted) not in self.cache:
+        if self.cached(name, wanted) is None:
             return wanted
         if not self.direction:
             return None
@@ -155,15 +192,16 @@ class FrameLoader(QObject):
             i = wanted + k * self.direction
             if not 0 <= i < self.recording.num_steps:
                 return None
-            if (self.generation, name, i) not in self.cache:
+            if self.cached(name, i) is None:
                 return i
         return None
 
-    def _read_frame(self, name: str, index: int) -> Frame:
-        """(worker thread) Read one step and lay it out as an image."""
+    def _read_frame(self, name: str, index: int, limit: float,
+                    stride: tuple[int, int]) -> Frame:
+        """(worker thread) Read one step, lay it out as an image and colour it."""
         data = self.recording.read(name, index)
         image = ImageLayout(tuple(data.shape)).to_image(data)
-        return Frame(name, index, image, None, None)
+        return Frame(name, index, image, colorize(image, limit, stride), limit, stride)
 
     def _on_done(self, key: Any, result: Any, error: BaseException | None) -> None:
         if key[0] == "counts":
@@ -176,23 +214,24 @@ class FrameLoader(QObject):
         self._busy.discard(name)
         if generation != self.generation:
             pass  # a read of a file since replaced: dropped
-        elif error is not None:
-            self.failed.emit(_message(error))
+        elif error is not None:  # a stale read waits for the next refresh, which re-requests
+            self._report(error)
             if self._wanted.get(name) == index:
                 self._wanted.pop(name)
         else:
             self.cache.put((generation, name, index), result)
-            if self._wanted.get(name) == index:
-                self.frame_ready.emit(result)
-                self._count(result)
+            self.frame_ready.emit(result)  # late for the position wanted, it may still be shown
         self._schedule(name)
 
     # ------------------------------------------------------------ histograms
-    def _count(self, frame: Frame) -> None:
-        """Count the histogram of a shown frame in the pool, apart from the reads: for big
-        variables it takes longer than the read, and must not delay the next frame."""
+    def count(self, frame: Frame) -> None:
+        """Count the histogram of a shown frame in the pool (counts_ready follows), apart from
+        the reads: for big variables it takes longer than the read."""
         hist_range = self._ranges.get(frame.name)
-        if hist_range is None or (frame.counts is not None and frame.hist_range == hist_range):
+        if hist_range is None:
+            return
+        if frame.counts is not None and frame.hist_range == hist_range:
+            self.counts_ready.emit(frame)
             return
         self._count_waiting[frame.name] = frame
         self._start_count(frame.name)
@@ -205,15 +244,14 @@ class FrameLoader(QObject):
             return  # scrubbed past it already
         hist_range = self._ranges[name]
         self._counting.add(name)
-        key = ("counts", self.generation, name, frame)
+        key = ("counts", self.generation, name, (frame, hist_range))
         self.pool.start(_Job(key, lambda: histogram(frame.image, hist_range), self._relay))
-        frame.hist_range = hist_range
 
     def _counted(self, key: Any, counts: Any, error: BaseException | None) -> None:
-        _, generation, name, frame = key
+        _, generation, name, (frame, hist_range) = key
         self._counting.discard(name)
         if error is None and generation == self.generation:
-            frame.counts = counts
+            frame.counts, frame.hist_range = counts, hist_range
             self.counts_ready.emit(frame)
         self._start_count(name)
 
@@ -236,10 +274,14 @@ class FrameLoader(QObject):
         self._task_running.discard(key)
         if key[1] == self.generation:
             if error is not None:
-                self.failed.emit(_message(error))
+                self._report(error)
             elif key not in self._tasks:  # a newer request for the same key is not waiting
                 self.task_done.emit(key[2], result)
         self._start_tasks()
+
+    def _report(self, error: BaseException) -> None:
+        if not isinstance(error, StaleReadError):  # the file changed: not worth a banner yet
+            self.failed.emit(_message(error))
 
     def shutdown(self) -> None:
         self.reset()

@@ -125,6 +125,7 @@ class MainWindow(QMainWindow):
         m.recording.opened.connect(self._on_opened)
         m.recording.grown.connect(lambda _n: self._update_status())
         m.recording.failed.connect(self._on_failed)
+        m.recording.reopened.connect(lambda _p: self.banner.hide())  # readable again
         m.recording.closed.connect(self._on_closed)
         m.playback.changed.connect(self._on_playback)
         self.loader.failed.connect(self._on_failed)

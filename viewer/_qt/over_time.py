@@ -31,7 +31,7 @@ class DistributionPlot:
             plot.addItem(pg.FillBetweenItem(a, b, brush=(31, 119, 180, alpha)))
         self.median = plot.plot([], [], pen=pg.mkPen((20, 60, 120), width=1.5))
         self.cursor = pg.InfiniteLine(0, pen=pg.mkPen(**style.CURRENT_PEN))
-        plot.addItem(self.cursor)
+        plot.addItem(self.cursor, ignoreBounds=True)
 
     def _curve(self, column: str) -> pg.PlotDataItem:
         curve = pg.PlotDataItem([], [], pen=pg.mkPen((31, 119, 180, 60)))
@@ -61,9 +61,10 @@ class TrajectoryPlot:
         self.data: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
         self.background: list[pg.PlotDataItem] = []
         self.cursor = pg.InfiniteLine(0, pen=pg.mkPen(**style.CURRENT_PEN))
-        plot.addItem(self.cursor)
+        plot.addItem(self.cursor, ignoreBounds=True)
         self.marker = pg.ScatterPlotItem(size=8, brush=(0, 0, 0), pen=None)
         plot.addItem(self.marker)
+        self.marker.setVisible(False)  # shown once hovering puts it on a curve
         self.hint = pg.TextItem("click a weight in the heatmap to plot its trajectory",
                                 color=(110, 110, 110), anchor=(0.5, 0.5))
         self.hint.setParentItem(plot.vb)
@@ -132,4 +133,5 @@ class TrajectoryPlot:
         element, index, value = hit
         step = int(steps[index]) if index < len(steps) else index
         self.marker.setData([index], [value])
+        self.marker.setVisible(True)
         return f"{format_element(self.name, element)} at step {step}: {value:.6g}"

@@ -53,7 +53,7 @@ class LossStrip(pg.PlotWidget):
         self.curve.setClipToView(True)
         self.cursor = pg.InfiniteLine(0, movable=True, pen=pg.mkPen(**style.CURRENT_PEN))
         self.cursor.sigPositionChanged.connect(self._dragged)
-        self.addItem(self.cursor)
+        self.addItem(self.cursor, ignoreBounds=True)
         self.scene().sigMouseClicked.connect(self._clicked)
 
     def set_curve(self, name: str | None, values: np.ndarray) -> None:

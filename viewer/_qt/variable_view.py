@@ -1,18 +1,25 @@
-"""VariableView: one variable at the current step (heatmap, histogram, statistics) and over time."""
+"""VariableView: one variable at the current step (heatmap, histogram, statistics) and over time.
+
+The heatmap has a graphics view of its own and follows every step at once; the other plots and
+the statistics follow at most every SLOW_MS (throttled), so scrubbing and playing repaint little
+more than the image.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
 from PyQt5.QtCore import Qt, pyqtSignal
-from PyQt5.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+from PyQt5.QtWidgets import QHBoxLayout, QLabel, QSplitter, QToolButton, QVBoxLayout, QWidget
 
 from ..components import ViewerModel, symmetric_limit
 from .heatmap import HeatmapPlot
 from .loader import HIST_BINS, HIST_SAMPLE, Frame, FrameLoader, histogram
 from .over_time import DistributionPlot, TrajectoryPlot, thin
+from .throttle import Throttle
 
 SMALL_VARIABLE = 128  # variables this small show every weight's trajectory
+SLOW_MS = 100  # the histogram, statistics and over-time cursors update at most this often
 
 
 class VariableView(QWidget):
@@ -27,8 +34,11 @@ class VariableView(QWidget):
         self.model, self.loader, self.name = model, loader, name
         self.info = model.recording.rec.variables[name]
         self.shown_index: int | None = None
+        self.shown_frame: Frame | None = None
         self.hist_shown_index: int | None = None
+        self.slow_index: int | None = None  # position the slow parts show
         self._hist_top = 1.0  # the histogram's y axis only grows, so it does not jump
+        self.slow = Throttle(SLOW_MS, self._update_slow, self)
         self._build()
         self._subscriptions = [
             (model.dims.changed, self._on_index),
@@ -41,7 +51,9 @@ class VariableView(QWidget):
         loader.frame_ready.connect(self._on_frame)
         loader.counts_ready.connect(self._on_counts)
         loader.task_done.connect(self._on_task)
+        loader.set_limits(name, self._limit)
         self._on_grown(model.recording.num_steps)
+        self.heatmap.plot.vb.sigTransformChanged.connect(self._on_zoom)
 
     # ------------------------------------------------------------ building
     def _build(self) -> None:
@@ -57,21 +69,24 @@ class VariableView(QWidget):
         head = QHBoxLayout()
         head.addWidget(self.title, 1)
         head.addWidget(close)
-        self.graphics = pg.GraphicsLayoutWidget()
-        g = self.graphics
-        self.heatmap = HeatmapPlot(g.addPlot(row=0, col=0, colspan=2), self.name, info.shape)
+        self.graphics = pg.GraphicsLayoutWidget()  # the heatmap alone: only it repaints per step
+        self.heatmap = HeatmapPlot(self.graphics.addPlot(), self.name, info.shape)
+        self.plots = pg.GraphicsLayoutWidget()
+        g = self.plots
         sampled = " — sampled" if self.info.size > HIST_SAMPLE else ""
-        self.hist_plot = g.addPlot(row=1, col=0)
+        self.hist_plot = g.addPlot(row=0, col=0)
         self.hist_plot.setTitle(f"histogram (bins fixed over the run{sampled})", size="9pt")
         self.hist_plot.setMouseEnabled(x=False, y=False)
         self.hist_plot.disableAutoRange(axis="y")
         self.hist = self.hist_plot.plot([0, 1], [0], stepMode="center", fillLevel=0,
                                         brush=(31, 119, 180, 150), pen=pg.mkPen((31, 119, 180)))
-        self.distribution = DistributionPlot(g.addPlot(row=1, col=1))
-        self.trajectories = TrajectoryPlot(g.addPlot(row=2, col=0, colspan=2), self.name)
-        g.ci.layout.setRowStretchFactor(0, 5)
-        g.ci.layout.setRowStretchFactor(1, 2)
-        g.ci.layout.setRowStretchFactor(2, 2)
+        self.distribution = DistributionPlot(g.addPlot(row=0, col=1))
+        self.trajectories = TrajectoryPlot(g.addPlot(row=1, col=0, colspan=2), self.name)
+        self.split = QSplitter(Qt.Vertical)
+        self.split.setChildrenCollapsible(False)
+        self.split.addWidget(self.graphics)
+        self.split.addWidget(self.plots)
+        self.split.setSizes([420, 480])
         self.stats = QLabel()
         self.stats.setTextFormat(Qt.RichText)
         self.hover = QLabel(" ")
@@ -83,14 +98,17 @@ class VariableView(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.setSpacing(2)
         layout.addLayout(head)
-        layout.addWidget(self.graphics, 1)
+        layout.addWidget(self.split, 1)
         layout.addWidget(self.stats)
         layout.addWidget(self.hover)
         self.heatmap.connect_click(lambda e: self.model.selection.toggle_pick(self.name, e))
-        g.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.graphics.scene().sigMouseMoved.connect(self._on_heatmap_mouse)
+        self.plots.scene().sigMouseMoved.connect(self._on_plots_mouse)
 
     def detach(self) -> None:
         """Stop observing the model (the view is being removed)."""
+        self.slow.stop()
+        self.heatmap.plot.vb.sigTransformChanged.disconnect(self._on_zoom)
         for event, callback in self._subscriptions:
             event.disconnect(callback)
         self.loader.frame_ready.disconnect(self._on_frame)
@@ -103,19 +121,51 @@ class VariableView(QWidget):
         frame = self.loader.request(self.name, index)
         if frame is not None:
             self._show(frame)
+        self.slow.poke()
+
+    def _on_frame(self, frame: Frame) -> None:
+        if frame.name == self.name and (frame.index == self.model.dims.index
+                                        or self._on_the_way(frame.index)):
+            self._show(frame)
+
+    def is_ready(self) -> bool:
+        """The current step is on screen, and so are its statistics and histogram (pending
+        histogram counts show in the loader's `idle`)."""
+        index = self.model.dims.index
+        return self.shown_index == index and self.slow_index == index and not self.slow.pending
+
+    def _on_the_way(self, index: int) -> bool:
+        """While playing, a frame between the one shown and the current position is shown
+        too: when reads are slower than the play speed, late frames beat no frames."""
+        playback, shown = self.model.playback, self.shown_index
+        if not playback.playing or shown is None:
+            return False
+        d = playback.direction
+        return (index - shown) * d > 0 and (self.model.dims.index - index) * d > 0
+
+    def _show(self, frame: Frame) -> None:
+        self.heatmap.show(frame.image, frame.qimage, frame.limit, frame.stride)
+        self.shown_index, self.shown_frame = frame.index, frame
+        self.slow.poke()
+        self.frame_shown.emit(frame.index)
+
+    def _on_zoom(self, *_) -> None:
+        """Zoomed or resized: colour as many pixels as the screen now shows (re-reads)."""
+        stride = self.heatmap.display_stride()
+        if stride != self.loader.stride(self.name):
+            self.loader.set_stride(self.name, stride)
+            self._on_index(self.model.dims.index)
+
+    def _update_slow(self) -> None:
+        """The throttled part: statistics, over-time cursors, and the shown frame's histogram."""
+        index = self.model.dims.index
+        self.slow_index = index
         self._show_stats(index)
         for plot in (self.distribution, self.trajectories):
             plot.set_cursor(index)
-
-    def _on_frame(self, frame: Frame) -> None:
-        if frame.name == self.name and frame.index == self.model.dims.index:
-            self._show(frame)
-
-    def _show(self, frame: Frame) -> None:
-        self.heatmap.show(frame.image, self._limit(frame.index))
-        self.shown_index = frame.index
-        self._on_counts(frame)
-        self.frame_shown.emit(frame.index)
+        frame = self.shown_frame
+        if frame is not None and frame.index != self.hist_shown_index:
+            self.loader.count(frame)  # counts_ready follows, at once when already counted
 
     def _on_counts(self, frame: Frame) -> None:
         """Draw the histogram once the loader has counted it (big variables: just after)."""
@@ -151,8 +201,8 @@ class VariableView(QWidget):
             f"<span style='{warn}'>{bad_text}</span>")
 
     def _on_option(self, name: str) -> None:
-        if name == "color_mode":
-            self.heatmap.set_limit(self._limit(self.model.dims.index))
+        if name == "color_mode":  # frames coloured the other way count as missing: re-read
+            self._on_index(self.model.dims.index)
 
     # ------------------------------------------------------------ the whole run
     def _on_grown(self, num_steps: int) -> None:
@@ -162,6 +212,7 @@ class VariableView(QWidget):
         self.hist_range = (lo, hi) if hi > lo else (lo - 0.5, hi + 0.5)
         self.hist_edges = np.linspace(*self.hist_range, HIST_BINS + 1)
         self.loader.set_hist_range(self.name, self.hist_range)
+        self.hist_shown_index = None  # recount over the new range
         columns = {c: rec.summary_column(self.name, c)
                    for c in ("q0.001", "q0.05", "q0.25", "q0.5", "q0.75", "q0.95", "q0.999")}
         self.distribution.set_summary(columns)
@@ -214,10 +265,12 @@ class VariableView(QWidget):
         self.trajectories_shown.emit()
 
     # ------------------------------------------------------------ hover
-    def _on_mouse_moved(self, scene_pos) -> None:
-        text = self.heatmap.hover_text(scene_pos)
-        plot = self.trajectories.plot
-        if not text and plot.vb.sceneBoundingRect().contains(scene_pos):
+    def _on_heatmap_mouse(self, scene_pos) -> None:
+        self.hover.setText(self.heatmap.hover_text(scene_pos) or " ")
+
+    def _on_plots_mouse(self, scene_pos) -> None:
+        plot, text = self.trajectories.plot, ""
+        if plot.vb.sceneBoundingRect().contains(scene_pos):
             p = plot.vb.mapSceneToView(scene_pos)
             text = self.trajectories.hover_text(p.x(), p.y(), self.model.dims.steps)
         self.hover.setText(text or " ")

@@ -9,7 +9,7 @@ from .dims import StepModel
 from .events import Event
 from .layout import ImageLayout, format_element
 from .playback import PlaybackModel
-from .recording import RecordingModel, symmetric_limit
+from .recording import RecordingModel, StaleReadError, symmetric_limit
 from .selection import SelectionModel
 from .viewer_model import COLOR_MODES, ViewerModel
 
@@ -21,6 +21,7 @@ __all__ = [
     "PlaybackModel",
     "RecordingModel",
     "SelectionModel",
+    "StaleReadError",
     "StepModel",
     "ViewerModel",
     "format_element",

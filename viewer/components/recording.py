@@ -12,6 +12,12 @@ from weightreel.formats import SUMMARY_COLUMNS, Recording, RecordingError, open_
 from .events import Event
 
 
+class StaleReadError(RecordingError):
+    """The file was cut shorter or swapped while a read ran: what was read may be zeros (HDF5
+    reads past the end of a file as zeros), so it is thrown away; the next `refresh` reopens the
+    file or reports it broken."""
+
+
 class RecordingModel:
     """Holds the open Recording (or none) and announces opening, growth and failure.
 
@@ -76,10 +82,14 @@ class RecordingModel:
         if self.rec is None:
             return False
         try:
-            if self._broken or self._replaced():
+            with self.lock:  # at once: no read may pass its check between the stat and the close
+                if self._broken or self._replaced():
+                    self.rec.close()  # HDF5 would hand back the stale open file: close it first
+                    self._broken = True
+                else:
+                    n = self.rec.refresh()
+            if self._broken:
                 return self._reopen()
-            with self.lock:
-                n = self.rec.refresh()
         except RecordingError as exc:
             return self._fail(str(exc))
         except OSError as exc:
@@ -99,17 +109,14 @@ class RecordingModel:
 
     def _replaced(self) -> bool:
         """True if the file was swapped for another or cut shorter since we last looked."""
-        now = _identity(self.path)
-        before, self._identity = self._identity, now
-        return before is not None and (now[:2] != before[:2] or now[2] < before[2])
+        changed = self._changed()
+        self._identity = _identity(self.path)
+        return changed
 
     def _reopen(self) -> bool:
-        """The file changed under us: read it afresh, or fail keeping the last good state."""
-        with self.lock:  # HDF5 would hand back the stale open file: close it first
-            self.rec.close()
-            self._broken = True
+        """The file changed under us (and is closed): read it afresh, or fail keeping the last
+        good state."""
         rec = open_recording(self.path)  # on failure the cached summaries stay on screen
-        self._broken = False
         self._bind(rec, self.path)
         self.reopened.emit(self.path)
         self.grown.emit(self.num_steps)
@@ -134,16 +141,30 @@ class RecordingModel:
 
     # ------------------------------------------------------------ reads (any thread)
     def read(self, name: str, index: int) -> np.ndarray:
-        with self.lock:
-            return self._require().read(name, index)
+        return self._checked(lambda rec: rec.read(name, index))
 
     def read_range(self, name: str, start: int, stop: int, stride: int = 1) -> np.ndarray:
-        with self.lock:
-            return self._require().read_range(name, start, stop, stride)
+        return self._checked(lambda rec: rec.read_range(name, start, stop, stride))
 
     def read_element(self, name: str, element: tuple[int, ...]) -> np.ndarray:
+        return self._checked(lambda rec: rec.read_element(name, element, 0, self.num_steps))
+
+    def _checked(self, read):
+        """Run `read` under the lock, then make sure the file was not cut or swapped meanwhile
+        (a stat after the read: anything cut later cannot have touched what was read)."""
         with self.lock:
-            return self._require().read_element(name, element, 0, self.num_steps)
+            data = read(self._require())
+            if self._changed():
+                raise StaleReadError(self.path, "changed while being read")
+            return data
+
+    def _changed(self) -> bool:
+        try:
+            now = _identity(self.path)
+        except OSError:
+            return True
+        before = self._identity
+        return before is not None and (now[:2] != before[:2] or now[2] < before[2])
 
     # ------------------------------------------------------------ over-time data (cached)
     def summary(self, name: str) -> np.ndarray:

@@ -1,0 +1,186 @@
+"""How much does recording slow down training? WeightRecorder against plain fit and the others.
+
+An MLP 784-256-128-10 on 20,000 random samples, batch 64, one epoch, in one process. Rounds
+alternate: plain fit; the origin post's callback (get_weights() appended to a list);
+keras.callbacks.TensorBoard(histogram_freq=1); weightreel's WeightRecorder at every batch.
+Each is reported as the median over rounds of its time divided by the plain fit of the same
+round. Then the same ratio for a model of about 10M parameters (fewer batches), and the peak
+RSS growth over 5,000 recorded steps of the MLP. The last line printed is a JSON object.
+
+    python benchmarks/record_overhead.py            # full run (several minutes)
+    python benchmarks/record_overhead.py --quick    # small run (under a minute)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import psutil  # noqa: E402
+
+from weightreel.recorder import WeightRecorder  # noqa: E402
+from weightreel.recorder._snapshot import make_snapshot  # noqa: E402
+
+
+class GetWeightsList(keras.callbacks.Callback):
+    """The origin post's recorder: the whole model appended to a Python list every batch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.history: list[list[np.ndarray]] = []
+
+    def on_batch_end(self, batch, logs=None):
+        self.history.append(self.model.get_weights())
+
+
+class SyncNoop(keras.callbacks.Callback):
+    """Diagnostic: a callback that does nothing per batch (Keras then calls it synchronously)."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        pass
+
+
+class SnapshotOnly(keras.callbacks.Callback):
+    """Diagnostic: WeightRecorder's per-batch read of every variable, without writing."""
+
+    def on_train_begin(self, logs=None):
+        self.snapshot = make_snapshot(self.model.weights)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.snapshot()
+
+
+def mlp(hidden: tuple[int, ...]) -> keras.Model:
+    layers = [keras.Input((784,))]
+    layers += [keras.layers.Dense(n, activation="relu") for n in hidden]
+    layers.append(keras.layers.Dense(10))
+    model = keras.Sequential(layers)
+    model.compile(keras.optimizers.Adam(1e-3),
+                  keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    return model
+
+
+def data(samples: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    return rng.random((samples, 784), dtype=np.float32), rng.integers(0, 10, samples)
+
+
+def timed_fit(model, x, y, callbacks, epochs: int = 1) -> float:
+    start = time.perf_counter()
+    model.fit(x, y, batch_size=64, epochs=epochs, verbose=0, shuffle=False, callbacks=callbacks)
+    return time.perf_counter() - start
+
+
+def variants(tmp: str) -> dict:
+    return {
+        "plain": lambda: [],
+        "get_weights_list": lambda: [GetWeightsList()],
+        "tensorboard_histograms": lambda: [keras.callbacks.TensorBoard(
+            os.path.join(tmp, "tb"), histogram_freq=1)],
+        "weightreel": lambda: [WeightRecorder(os.path.join(tmp, "run.h5"))],
+        "diag_sync_noop_callback": lambda: [SyncNoop()],
+        "diag_snapshot_only": lambda: [SnapshotOnly()],
+    }
+
+
+def compare(hidden, samples: int, rounds: int, names, tmp: str) -> dict[str, float]:
+    model = mlp(hidden)
+    x, y = data(samples)
+    timed_fit(model, x, y, [])  # trace and warm up
+    make = variants(tmp)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(rounds):
+        order = names if r % 2 == 0 else [names[0], *reversed(names[1:])]
+        for name in order:
+            times[name].append(timed_fit(model, x, y, make[name]()))
+    plain = times["plain"]
+    ratios = {name: statistics.median(t / p for t, p in zip(times[name], plain, strict=True))
+              for name in names[1:]}
+    ratios["plain_seconds"] = statistics.median(times["plain"])
+    ratios["params"] = model.count_params()
+    return ratios
+
+
+def rss_growth(steps: int, tmp: str) -> dict[str, float]:
+    """Peak RSS over the baseline during a recorded fit of `steps` steps, and during a plain one.
+
+    A plain fit itself has a transient peak (Keras copies the data); the recorder's share is
+    the difference. The peak in the first half against the whole run shows whether memory
+    grows with the number of steps.
+    """
+    model = mlp((256, 128))
+    x, y = data(20000)
+    timed_fit(model, x, y, [])  # TensorFlow's own memory settles in the first epoch
+    epochs = max(1, round(steps / (len(x) / 64)))
+    path = os.path.join(tmp, "rss.h5")
+    plain_peak, _, _ = _peak_rss(lambda: timed_fit(model, x, y, []))
+    peak, first_half, seconds = _peak_rss(
+        lambda: timed_fit(model, x, y, [WeightRecorder(path)], epochs=epochs))
+    size = os.path.getsize(path)
+    os.remove(path)
+    recorded = epochs * int(np.ceil(len(x) / 64)) + 1
+    return {"steps": recorded, "peak_rss_growth_mb": peak, "plain_fit_peak_rss_growth_mb":
+            plain_peak, "recorder_share_mb": peak - plain_peak,
+            "peak_rss_growth_first_half_mb": first_half, "file_mb": size / 2**20,
+            "seconds": seconds}
+
+
+def _peak_rss(run) -> tuple[float, float, float]:
+    """Peak RSS growth (MB) during `run()`, the same over its first half, and its seconds."""
+    process = psutil.Process()
+    base = process.memory_info().rss
+    samples: list[tuple[float, int]] = []
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.02):
+            samples.append((time.monotonic(), process.memory_info().rss))
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    start = time.monotonic()
+    watcher.start()
+    run()
+    seconds = time.monotonic() - start
+    done.set()
+    watcher.join()
+    half = [rss for t, rss in samples if t - start < seconds / 2] or [base]
+    peak = max([rss for _, rss in samples] or [base])
+    return (peak - base) / 2**20, (max(half) - base) / 2**20, seconds
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a small run, under a minute")
+    parser.add_argument("--rounds", type=int, default=None)
+    args = parser.parse_args(argv)
+    rounds = args.rounds or (2 if args.quick else 7)
+    names = ["plain", "get_weights_list", "tensorboard_histograms", "weightreel",
+             "diag_sync_noop_callback", "diag_snapshot_only"]
+    result: dict = {"quick": args.quick, "cpu_count": os.cpu_count(),
+                    "keras": keras.__version__, "backend": keras.backend.backend()}
+    with tempfile.TemporaryDirectory() as tmp:
+        result["mlp_784_256_128_10"] = compare((256, 128), 4000 if args.quick else 20000,
+                                               rounds, names, tmp)
+        print(json.dumps(result["mlp_784_256_128_10"]), flush=True)
+        big = (1024, 256) if args.quick else (4096, 1536)
+        result["mlp_10m"] = compare(big, 640 if args.quick else 2048, max(2, rounds // 2),
+                                    ["plain", "weightreel"], tmp)
+        print(json.dumps(result["mlp_10m"]), flush=True)
+        result["rss"] = rss_growth(500 if args.quick else 5000, tmp)
+    print(json.dumps(result))
+    return result
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,252 @@
+"""WeightRecorder: the Keras callback that records every weight at every batch."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import keras
+
+from .model_recorder import DEFAULT_QUEUE_BYTES, ModelRecorder, RecordingWarning
+
+logger = logging.getLogger("weightreel.recorder")
+
+
+class WeightRecorder(keras.callbacks.Callback):
+    """Record every weight and bias of the model during `fit`, into one recording file.
+
+    Row 0 of the recording is the model before its first update; then one row is recorded
+    every `save_freq` batches (or at the end of each epoch). Each row carries the batch logs
+    (loss, metrics) and the learning rate; the epoch logs (validation) are recorded as epoch
+    scalars. Open the file with `weightreel.formats.open_recording` or the weightreel viewer.
+
+    The variables are read on the training thread (one fast copy per variable) and written by
+    a background thread, behind a bounded queue: when the disk is slower than training,
+    training waits instead of memory growing. A commit at least every `commit_interval`
+    seconds keeps the file readable, even while training runs or after it crashes.
+
+    Recording never breaks training: an invalid path or a file held by another writer is
+    reported when training begins, a full disk when it happens, each as one `RecordingWarning`
+    naming the file; the recording stops and training goes on. `strict=True` raises
+    `weightreel.formats.RecordingError` instead. Under `tf.distribute` only the chief writes.
+
+    When training begins, one INFO line on the "weightreel.recorder" logger gives the file, the
+    bytes per step and the projected size; a WARNING when that passes `size_warning_bytes`.
+
+    Args:
+        filepath: the recording file to write (HDF5, conventionally `.h5`).
+        save_freq: "batch" (default, every batch), "epoch" (at the end of each epoch), or an
+            integer N: every N batches.
+        include: shell-style patterns; record only variables whose path (like "dense/kernel")
+            or layer name (like "conv*") matches one of them.
+        exclude: shell-style patterns of variables (path or layer name) to leave out.
+        layers: record only the variables of these layers (Layer objects or names).
+        trainable_only: record trainable variables only. By default every variable of
+            `model.weights` is recorded, BatchNormalization moving statistics included.
+        float16: store floating-point values as float16, halving the file.
+        compression: None (default, fastest), "lzf" or "gzip".
+        commit_interval: seconds between commits; a crash loses at most this much.
+        metadata: extra run metadata, stored with the model and optimizer configuration.
+        notes: free text stored with the recording.
+        hyperparameters: a dict of hyperparameters; epochs, steps and batch size are added.
+        append: add to an existing recording, continuing its step numbers, instead of
+            overwriting it.
+        size_warning_bytes: warn when the projected file size passes this (None: never).
+        strict: raise instead of warning when recording fails.
+        max_queue_bytes: memory for steps waiting to be written.
+
+    Example:
+        >>> import keras, numpy as np
+        >>> from weightreel.recorder import WeightRecorder
+        >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, "tanh")])
+        >>> model.compile(keras.optimizers.SGD(0.5), "mse")
+        >>> x = np.random.rand(100, 2)
+        >>> history = model.fit(x, np.tanh(x.sum(1)), epochs=2, verbose=0,
+        ...                     callbacks=[WeightRecorder("/tmp/weightrecorder_example.h5")])
+        >>> from weightreel.formats import open_recording
+        >>> open_recording("/tmp/weightrecorder_example.h5").num_steps  # initial + 2 x 4 batches
+        9
+    """
+
+    def __init__(
+        self,
+        filepath: str | os.PathLike,
+        save_freq: str | int = "batch",
+        *,
+        include: str | Sequence[str] | None = None,
+        exclude: str | Sequence[str] | None = None,
+        layers: Sequence[Any] | None = None,
+        trainable_only: bool = False,
+        float16: bool = False,
+        compression: str | None = None,
+        commit_interval: float = 1.0,
+        metadata: Mapping[str, Any] | None = None,
+        notes: str | None = None,
+        hyperparameters: Mapping[str, Any] | None = None,
+        append: bool = False,
+        size_warning_bytes: int | None = 10 << 30,
+        strict: bool = False,
+        max_queue_bytes: int = DEFAULT_QUEUE_BYTES,
+    ) -> None:
+        super().__init__()
+        self.filepath = os.fspath(filepath)
+        self.save_freq = _check_save_freq(save_freq)
+        self.size_warning_bytes = size_warning_bytes
+        self.strict = strict
+        self.recorder: ModelRecorder | None = None
+        self._options = {
+            "include": include, "exclude": exclude, "layers": layers,
+            "trainable_only": trainable_only, "float16": float16, "compression": compression,
+            "commit_interval": commit_interval, "metadata": metadata, "notes": notes,
+            "append": append, "strict": strict, "max_queue_bytes": max_queue_bytes,
+        }
+        self._hyperparameters = dict(hyperparameters or {})
+        self._epoch = 0
+        self._deferred = False
+        self._step = 0  # batches done since training began (+ the resumed step)
+        self._epoch_first_step = 0
+
+    # ----------------------------------------------------------------- training begins
+    def on_train_begin(self, logs: Mapping[str, Any] | None = None) -> None:
+        self._close(finished=False)  # a previous fit that raised never reached on_train_end
+        self._deferred = False
+        if not _is_chief():
+            return
+        if not self.model.weights:  # a subclassed model that fit builds in its first step
+            logger.info("weightreel: %s starts after the first batch: the model has no weights "
+                        "before fit builds it (build the model first to record its initial "
+                        "state)", self.filepath)
+            self._deferred = True
+            return
+        self._open()
+        if self.recorder is not None and self.recorder.resumed_steps == 0:
+            self.recorder.record(step=self._step, epoch=self._epoch_at_start(), batch=-1)
+
+    def _open(self) -> None:
+        hyper = {**_fit_hyperparameters(self.params), **self._hyperparameters}
+        self.recorder = ModelRecorder(self.filepath, self.model, hyperparameters=hyper,
+                                      **self._options)
+        if not self.recorder.active:
+            self.recorder = None
+            return
+        self._step = self._epoch_first_step = max(self.recorder.last_step, 0)
+        self._report_size()
+
+    def _epoch_at_start(self) -> int:
+        return int(self.params.get("initial_epoch", 0) or 0) if self.params else 0
+
+    def _report_size(self) -> None:
+        per_step = self.recorder.bytes_per_step
+        rows = _planned_rows(self.params or {}, self.save_freq)
+        where = f"weightreel: recording {len(self.recorder.variable_names)} variables to " \
+                f"{self.filepath}: {_size(per_step)} per step"
+        if rows is None:
+            logger.info("%s (steps per epoch unknown: no size projection)", where)
+            return
+        total = rows * per_step
+        epochs = (self.params or {}).get("epochs")
+        logger.info("%s, about %s for %s epochs (%d steps)", where, _size(total), epochs, rows)
+        if self.size_warning_bytes is not None and total > self.size_warning_bytes:
+            logger.warning("weightreel: %s will grow to about %s (over %s); consider save_freq, "
+                           "include/exclude or float16", self.filepath, _size(total),
+                           _size(self.size_warning_bytes))
+
+    # ----------------------------------------------------------------- during training
+    def on_epoch_begin(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
+        self._epoch = epoch
+        self._epoch_first_step = self._step
+
+    def on_train_batch_end(self, batch: int, logs: Mapping[str, Any] | None = None) -> None:
+        if self._deferred:
+            self._deferred = False
+            self._open()
+        if self.recorder is None:
+            return
+        steps = (self.params or {}).get("steps")
+        batch = min(batch, steps - 1) if steps else batch  # steps_per_execution may overshoot
+        before, self._step = self._step, self._epoch_first_step + batch + 1
+        freq = self.save_freq
+        if freq == "batch" or (freq != "epoch" and self._step // freq > before // freq):
+            self._record(batch, logs)
+
+    def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
+        if self.recorder is None:
+            return
+        if self.save_freq == "epoch":
+            self._record(self._step - self._epoch_first_step - 1, logs)
+        if self.recorder is not None:
+            self.recorder.record_epoch(epoch, logs)
+            self._drop_if_stopped()
+
+    def _record(self, batch: int, logs: Mapping[str, Any] | None) -> None:
+        self.recorder.record(step=self._step, epoch=self._epoch, batch=batch, scalars=logs)
+        self._drop_if_stopped()
+
+    def _drop_if_stopped(self) -> None:
+        if self.recorder is not None and self.recorder.error is not None:
+            self.recorder = None
+
+    # ----------------------------------------------------------------- training ends
+    def on_train_end(self, logs: Mapping[str, Any] | None = None) -> None:
+        self._close(finished=True)
+
+    def _close(self, finished: bool) -> None:
+        recorder, self.recorder = self.recorder, None
+        if recorder is not None:
+            recorder.close(finished)
+
+
+def _check_save_freq(save_freq: str | int) -> str | int:
+    if save_freq in ("batch", "epoch"):
+        return save_freq
+    if isinstance(save_freq, int) and not isinstance(save_freq, bool) and save_freq > 0:
+        return save_freq
+    raise ValueError(f'save_freq must be "batch", "epoch" or a positive integer, not {save_freq!r}')
+
+
+def _planned_rows(params: Mapping[str, Any], save_freq: str | int) -> int | None:
+    epochs, steps = params.get("epochs"), params.get("steps")
+    if not epochs:
+        return None
+    epochs -= int(params.get("initial_epoch", 0) or 0)
+    if save_freq == "epoch":
+        return 1 + epochs
+    if not steps:
+        return None
+    per_epoch = steps if save_freq == "batch" else steps / save_freq
+    return 1 + math.ceil(epochs * per_epoch)
+
+
+def _fit_hyperparameters(params: Mapping[str, Any] | None) -> dict[str, Any]:
+    keep = ("epochs", "steps", "batch_size", "initial_epoch")
+    return {k: params[k] for k in keep if params and params.get(k) is not None}
+
+
+def _size(n: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} TB"
+
+
+def _is_chief() -> bool:
+    """Whether this process writes: the chief of a TF_CONFIG cluster, or a lone process."""
+    try:
+        config = json.loads(os.environ.get("TF_CONFIG") or "{}")
+    except ValueError:
+        warnings.warn("weightreel: TF_CONFIG is not valid JSON; recording as the chief",
+                      RecordingWarning, stacklevel=2)
+        return True
+    cluster, task = config.get("cluster") or {}, config.get("task") or {}
+    if not cluster or not task:
+        return True
+    kind, index = task.get("type"), int(task.get("index", 0))
+    if "chief" in cluster:
+        return kind == "chief"
+    return kind == "worker" and index == 0

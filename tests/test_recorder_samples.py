@@ -1,0 +1,88 @@
+"""The demo module, the sample scripts, their checked-in recordings, and ModelRecorder."""
+
+from __future__ import annotations
+
+import os
+import runpy
+import subprocess
+import sys
+import time
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from recorder_helpers import classification_data
+
+from weightreel.formats import open_recording
+from weightreel.recorder import ModelRecorder
+
+CHECKED_IN = ["origin_demo.h5", "digits_mlp.h5", "digits_cnn.h5", "custom_loop.h5",
+              "custom_loop_numpy.h5"]
+
+
+def test_demo_module_records_the_origin_demo(tmp_path):
+    start = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "weightreel.recorder.demo"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    seconds = time.monotonic() - start
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = proc.stdout.strip().splitlines()
+    path = tmp_path / "demo.h5"
+    assert len(lines) == 1 and str(path) in lines[0]
+    assert seconds < 60  # about 10 s on two idle cores, TensorFlow's import included
+    rec = open_recording(path)
+    assert rec.num_steps == 1 + 10 * 15  # 450 training samples in batches of 32
+    first = rec.read("origin_neuron/dense/kernel", 0).ravel()
+    last = rec.read("origin_neuron/dense/kernel", rec.num_steps - 1).ravel()
+    assert np.all(np.abs(last - 1) < np.abs(first - 1)) and np.all(last > 0.8)
+    assert len(rec.epoch_scalar("val_loss")) == 10
+
+
+@pytest.mark.parametrize("script, args", [
+    ("digits_mlp.py", ["1"]), ("digits_cnn.py", ["1"]), ("custom_loop_tf.py", ["1"]),
+    ("custom_loop_numpy.py", []), ("origin_demo.py", [])])
+def test_sample_scripts_write_recordings(tmp_path, samples_dir, monkeypatch, script, args):
+    out = tmp_path / "out.h5"
+    monkeypatch.setattr(sys, "argv", [script, str(out), *args])
+    runpy.run_path(str(samples_dir / script), run_name="__main__")
+    rec = open_recording(out)
+    assert rec.num_steps > 10 and rec.variable_names
+    assert rec.metadata["finished"] is True and "loss" in rec.scalar_names + ["loss"]
+
+
+@pytest.mark.parametrize("name", CHECKED_IN)
+def test_checked_in_recordings(samples_dir, name):
+    path = samples_dir / name
+    assert os.path.getsize(path) < 5 * 2**20
+    rec = open_recording(path)
+    assert rec.num_steps > 50 and rec.metadata["finished"] is True
+    assert rec.steps[0] == 0 and np.all(np.diff(rec.steps) > 0)
+
+
+def test_model_recorder_in_a_gradient_tape_loop(tmp_path):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(4, activation="tanh"),
+                              keras.layers.Dense(3)])
+    optimizer = keras.optimizers.Adam(0.01)
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    x, y = classification_data(64)
+    path, reference = tmp_path / "loop.h5", []
+    with ModelRecorder(path, model, optimizer=optimizer, commit_interval=0.1) as recorder:
+        reference.append([np.array(w, copy=True) for w in model.get_weights()])
+        recorder.record(epoch=0, batch=-1)
+        for batch in range(8):
+            with tf.GradientTape() as tape:
+                loss = loss_fn(y[batch * 8:(batch + 1) * 8], model(x[batch * 8:(batch + 1) * 8]))
+            grads = tape.gradient(loss, model.trainable_variables)
+            optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
+            recorder.record(epoch=0, batch=batch, scalars={"loss": loss})
+            reference.append([np.array(w, copy=True) for w in model.get_weights()])
+        recorder.record_epoch(0, {"loss": float(loss)})
+    rec = open_recording(path)
+    assert rec.steps.tolist() == list(range(9)) and rec.batches.tolist() == [-1, *range(8)]
+    for i, row in enumerate(reference):
+        for name, want in zip(rec.variable_names, row, strict=True):
+            assert rec.read(name, i).tobytes() == want.tobytes()
+    assert np.allclose(rec.scalar("learning_rate")[1:], 0.01)
+    assert np.isfinite(rec.scalar("loss")[1:]).all() and len(rec.epoch_scalar("loss")) == 1

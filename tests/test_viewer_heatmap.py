@@ -1,0 +1,110 @@
+"""The heatmap's colouring (done in the reader threads), its screen-sized decimation, and the
+throttle that keeps the slower plots from repainting on every step."""
+
+import time
+
+import numpy as np
+import pytest
+
+from weightreel.viewer._qt import style
+from weightreel.viewer._qt.colorize import colorize, pixel_colour
+from weightreel.viewer._qt.errors import ErrorReporter
+from weightreel.viewer._qt.main_window import MainWindow
+from weightreel.viewer._qt.settings import SETTINGS_ENV
+from weightreel.viewer._qt.throttle import Throttle
+from weightreel.viewer.app import application
+from weightreel.viewer.synthetic import write_synthetic
+
+WAIT_MS = 5000
+
+
+def colour_map_at(fraction):
+    r, g, b = style.colormap().map(np.array([fraction]), mode="byte")[0][:3]
+    return int(r), int(g), int(b), 255
+
+
+def test_colorize_maps_the_limits_zero_and_nan(qtbot):
+    application()
+    limit = 0.25
+    image = np.array([[-limit, 0.0, limit, np.nan, 10 * limit, -10 * limit]], np.float32)
+    q = colorize(image, limit)
+    assert (q.width(), q.height()) == (6, 1)
+    low, mid, high, nan, above, below = (pixel_colour(q, 0, c) for c in range(6))
+    assert low == below == colour_map_at(0.0)  # clipped to the ends of the scale
+    assert high == above == colour_map_at(1.0)
+    assert np.allclose(mid, colour_map_at(0.5), atol=2)
+    assert low != high and nan[3] == 0  # NaN is transparent
+
+
+def test_colorize_with_a_stride_keeps_every_kth_row_and_column(qtbot):
+    application()
+    image = np.random.default_rng(0).normal(0, 1, (7, 10)).astype(np.float32)
+    full, thin = colorize(image, 2.0), colorize(image, 2.0, (2, 3))
+    assert (thin.width(), thin.height()) == (4, 4)
+    for r in range(4):
+        for c in range(4):
+            assert pixel_colour(thin, r, c) == pixel_colour(full, 2 * r, 3 * c)
+
+
+def test_throttle_runs_at_once_then_at_most_once_per_interval(qtbot):
+    calls = []
+    throttle = Throttle(150, lambda: calls.append(time.perf_counter()))
+    throttle.poke()
+    assert calls == []  # never inside poke(): on the next pass of the event loop
+    qtbot.waitUntil(lambda: len(calls) == 1, timeout=WAIT_MS)
+    for _ in range(20):
+        throttle.poke()
+    assert len(calls) == 1 and throttle.pending  # the burst is merged into one later run
+    qtbot.waitUntil(lambda: len(calls) == 2, timeout=WAIT_MS)
+    assert calls[1] - calls[0] >= 0.9 * 0.150  # Qt's coarse timers may fire 5% early
+    assert not throttle.pending  # nothing further is owed
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv(SETTINGS_ENV, str(tmp_path / "settings.ini"))
+    application()
+    win = MainWindow(reporter=ErrorReporter(dialogs=False))
+    qtbot.addWidget(win)
+    win.resize(1000, 700)
+    win.show()
+    yield win
+    win.close()
+
+
+def test_tall_variable_is_coloured_at_screen_size_and_in_full_when_zoomed(qtbot, window,
+                                                                          tmp_path):
+    shapes = {"tall/kernel": ((3000, 6), "Dense", "kernel")}
+    path = write_synthetic(tmp_path / "tall.h5", steps=5, shapes=shapes)
+    assert window.open_file(path, step=3)
+    view = window.views.views["tall/kernel"]
+    heat = view.heatmap
+    qtbot.waitUntil(lambda: view.shown_index == 3 and view.shown_frame.stride[0] > 1,
+                    timeout=WAIT_MS)
+    rows_per_pixel, cols_per_pixel = view.shown_frame.stride
+    assert cols_per_pixel == 1 and heat.values.shape == (3000, 6)  # hover keeps every value
+    assert heat.image.qimage.height() == -(-3000 // rows_per_pixel)
+    assert heat.image.boundingRect().height() >= 3000
+    expected = colorize(heat.values, heat.limit, (rows_per_pixel, 1))
+    assert heat.image.qimage == expected
+    heat.plot.vb.setRange(yRange=(100, 140), padding=0)  # zoom in: every row on screen
+    qtbot.waitUntil(lambda: view.shown_frame.stride == (1, 1), timeout=WAIT_MS)
+    assert heat.image.qimage.height() == 3000
+    assert heat.image.qimage == colorize(heat.values, heat.limit)
+
+
+def test_histogram_stats_and_cursors_follow_the_step(qtbot, window, tmp_path):
+    path = write_synthetic(tmp_path / "run.h5", steps=40)
+    assert window.open_file(path)
+    view = window.views.views["conv2d/kernel"]
+    for target in (7, 31, 12):
+        window.model.dims.set_index(target)
+        qtbot.waitUntil(lambda t=target: view.slow_index == t and view.hist_shown_index == t,
+                        timeout=WAIT_MS)
+        row = window.model.recording.summary_row(view.name, target)
+        assert f"min {row['min']:.4g}" in view.stats.text()
+        assert view.distribution.cursor.value() == target
+        assert view.trajectories.cursor.value() == target
+        x, counts = view.hist.getData()
+        finite = np.isfinite(view.heatmap.values).sum()
+        assert counts.sum() == finite  # the shown step's weights, every one counted
