@@ -26,10 +26,10 @@ def describe(rec: Recording) -> str:
 
 # --------------------------------------------------------------------------- run
 def _run(rec: Recording) -> str:
-    attrs, meta = rec._file.attrs, rec.metadata
+    meta = rec.metadata
     lines = [f"Recording {rec.path}",
-             f"  format      weightreel {rec.format_version}, created {_text(attrs.get('created'))}"
-             f" by {_text(attrs.get('creator')) or 'unknown'}"]
+             f"  format      weightreel {rec.format_version}, created {rec.created}"
+             f" by {rec.creator or 'unknown'}"]
     framework = " ".join(x for x in (meta.get("framework"), meta.get("framework_version")) if x)
     lines.append(f"  framework   {framework or 'not recorded'}"
                  + (f" on host {meta['host']}" if meta.get("host") else ""))
@@ -160,10 +160,7 @@ def _scalars(rec: Recording) -> str:
 
 
 # --------------------------------------------------------------------------- formatting
-def _text(value: Any) -> str:
-    if isinstance(value, (bytes, np.bytes_)):
-        return value.decode("utf-8", "replace").rstrip("\0")
-    return "" if value is None else str(value)
+
 
 
 def _inline(value: Any, limit: int = 200) -> str:

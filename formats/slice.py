@@ -216,11 +216,10 @@ def _metadata(rec: Recording, source: dict[str, Any]) -> dict[str, Any]:
 def _source_document(rec: Recording, steps: StepRange | None, every: int,
                      include: Sequence[str] | None, float16: bool, compress: bool,
                      rows: np.ndarray) -> dict[str, Any]:
-    attrs = rec._file.attrs
     doc: dict[str, Any] = {
         "sliced_from": os.path.basename(rec.path),
         "sliced_from_path": os.path.abspath(rec.path),
-        "sliced_from_created": _attr_text(attrs.get(L.ATTR_CREATED, "")),
+        "sliced_from_created": rec.created,
         "sliced_from_steps": rec.num_steps,
         "sliced_from_ended": rec.metadata.get("ended", ""),
         "sliced_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -238,11 +237,6 @@ def _source_document(rec: Recording, steps: StepRange | None, every: int,
         doc["original_source"] = previous
     return doc
 
-
-def _attr_text(value: Any) -> str:
-    if isinstance(value, (bytes, np.bytes_)):
-        return value.decode("utf-8", "replace")
-    return str(value)
 
 
 def _step_span(rec: Recording) -> str:

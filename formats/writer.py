@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
-import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import h5py
@@ -16,42 +13,17 @@ import numpy as np
 
 from . import _layout as L
 from ._compact import compact, data_bytes, worth_compacting
-from ._direct import DirectWriter, can_write_direct
-from ._h5 import check_identity, describe_os_error, exclusive_probe, hold_lock
-from ._meta import now_iso, update_run_attrs, write_documents, write_run_attrs
+from ._direct import DirectWriter
+from ._meta import now_iso, update_run_attrs, write_documents
 from ._tables import RowTables, create_rows, fit_to_superblock, forget_rows, write_row
-from .errors import RecordingError, WriterLockedError
+from ._writer_open import VariableSpec, WriterFile, _Variable
+from .errors import RecordingError
 from .summaries import NUM_COLUMNS, sample_indices, summarize
 
-_HELD: set[tuple[int, int]] = set()  # files this process writes, by (device, inode)
-_HELD_LOCK = threading.Lock()
+__all__ = ["RecordingWriter", "VariableSpec"]
 
 
-@dataclass
-class VariableSpec:
-    """What the writer knows of one variable. Everything but the shape is descriptive."""
-
-    shape: tuple[int, ...]
-    dtype: str = "float32"
-    layer: str = ""
-    layer_class: str = ""
-    role: str = ""
-    trainable: bool = True
-
-
-@dataclass
-class _Variable:
-    spec: VariableSpec
-    data: h5py.Dataset
-    summary: h5py.Dataset
-    sample: np.ndarray | None
-    direct: bool = False
-
-    def __post_init__(self) -> None:
-        self.direct = can_write_direct(self.data)
-
-
-class RecordingWriter:
+class RecordingWriter(WriterFile):
     """Create or append to a recording, and write it step after step.
 
     The first call to `append` fixes the set of variables (unless `declare` was called first).
@@ -103,154 +75,6 @@ class RecordingWriter:
         self._direct = DirectWriter(self.path)
         self._last_commit = time.monotonic()
         self.closed = False
-
-    # ----------------------------------------------------------------- opening
-    def _open(self, mode: str, metadata: dict[str, Any]) -> h5py.File:
-        exists = os.path.exists(self.path)
-        if os.path.isdir(self.path):
-            raise RecordingError(self.path, "is a directory, not a recording file")
-        if mode == "x" and exists:
-            raise RecordingError(self.path, "already exists (use mode 'w' to overwrite or 'a')")
-        appending = mode == "a" and exists and os.path.getsize(self.path) > 0
-        parent = os.path.dirname(os.path.abspath(self.path))
-        if not os.path.isdir(parent):
-            raise RecordingError(self.path, f"cannot be created: folder {parent} does not exist")
-        with exclusive_probe(self.path):
-            if appending:
-                return self._open_existing(metadata)
-            return self._create_new(metadata)
-
-    def _open_existing(self, metadata: dict[str, Any]) -> h5py.File:
-        try:
-            f = h5py.File(self.path, "r+", libver="earliest", locking=False)
-        except (OSError, ValueError) as exc:
-            raise describe_os_error(self.path, exc) from None
-        self._hold(f, self.path)
-        try:
-            self._load(f, metadata)
-        except BaseException:
-            self._release()
-            f.close()
-            raise
-        return f
-
-    def _create_new(self, metadata: dict[str, Any]) -> h5py.File:
-        """Build the empty recording under a temporary name, then rename it into place.
-
-        A writer killed while creating leaves no half-made file, and overwriting an old
-        recording replaces it only once the new one is complete.
-        """
-        tmp = f"{self.path}.{os.getpid()}.tmp"
-        try:
-            f = h5py.File(tmp, "w", libver="earliest", locking=False)
-        except (OSError, ValueError) as exc:
-            raise RecordingError(self.path, f"cannot be created ({_strerror(exc)})") from None
-        try:
-            self._create(f, metadata)
-            os.replace(tmp, self.path)
-            self._hold(f, self.path)
-        except BaseException as exc:
-            f.close()
-            with contextlib.suppress(OSError):
-                os.remove(tmp)
-            if isinstance(exc, OSError):
-                raise RecordingError(self.path, f"cannot be created ({_strerror(exc)})") from None
-            raise
-        return f
-
-    def _hold(self, f: h5py.File, path: str) -> None:
-        """Take this file for writing: a lock other processes see, and a mark for this one.
-
-        HDF5's own locking is off (readers in this process could not open the file beside
-        it), so the exclusive lock is an flock of our own on the file.
-        """
-        st = os.stat(path)
-        key = (st.st_dev, st.st_ino)
-        with _HELD_LOCK:
-            if key in _HELD:
-                f.close()
-                raise WriterLockedError(self.path, "is held by another writer in this process")
-            _HELD.add(key)
-        self._key = key
-        self._lock_fd = hold_lock(path)
-
-    def _release(self) -> None:
-        with _HELD_LOCK:
-            _HELD.discard(self._key)
-        if getattr(self, "_lock_fd", None) is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
-
-    def _create(self, f: h5py.File, metadata: dict[str, Any]) -> None:
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            creator = f"weightreel {version('weightreel')}"
-        except PackageNotFoundError:
-            creator = "weightreel"
-        f.attrs[L.ATTR_FORMAT] = L.FORMAT_NAME
-        f.attrs[L.ATTR_VERSION] = L.FORMAT_VERSION
-        f.attrs[L.ATTR_CREATOR] = creator
-        f.attrs[L.ATTR_CREATED] = now_iso()
-        meta = f.create_group(L.META)
-        write_run_attrs(meta, metadata)
-        write_documents(meta, metadata)
-        self._committed = f.create_dataset(L.COMMITTED, data=np.zeros(2, "<i8"))
-        for group in (L.TIMELINE, L.VARIABLES, L.SUMMARIES, L.STEP_SCALARS, L.EPOCH_SCALARS):
-            f.require_group(group)
-        timeline = [create_rows(f[L.TIMELINE], k, (), np.dtype(v), 0)
-                    for k, v in L.TIMELINE_COLUMNS.items()]
-        self._steps = RowTables(self.path, f, timeline)
-        self._epochs = RowTables(
-            self.path, f, [create_rows(f[L.EPOCH_SCALARS], L.EPOCH_COLUMN, (), np.int64, 0)])
-        self.num_steps = self.num_epochs = 0
-        self._last = {"step": -1, "epoch": 0, "batch": -1}
-        f.flush()
-
-    def _load(self, f: h5py.File, metadata: dict[str, Any]) -> None:
-        check_identity(self.path, f)
-        try:
-            self._committed = f[L.COMMITTED]
-            self.num_steps, self.num_epochs = (int(x) for x in self._committed[:2])
-            timeline = [f[L.TIMELINE][k] for k in L.TIMELINE_COLUMNS]
-            self._steps = RowTables(self.path, f, timeline)
-            self._epochs = RowTables(self.path, f, [f[L.EPOCH_SCALARS][L.EPOCH_COLUMN]])
-            self._load_variables(f)
-            for name, ds in _datasets(f[L.STEP_SCALARS]):
-                self._scalars[name] = ds
-                self._steps.add(ds)
-            for name, ds in _datasets(f[L.EPOCH_SCALARS]):
-                if name != L.EPOCH_COLUMN:
-                    self._epoch_scalars[name] = ds
-                    self._epochs.add(ds)
-        except KeyError as exc:
-            raise RecordingError(self.path, f"cannot be appended to: missing {exc}") from None
-        n = self.num_steps
-        self._last = {
-            "step": int(timeline[0][n - 1]) if n else -1,
-            "epoch": int(timeline[1][n - 1]) if n else 0,
-            "batch": int(timeline[2][n - 1]) if n else -1,
-        }
-        if metadata:
-            write_documents(f[L.META], metadata)
-        update_run_attrs(f[L.META], ended="", finished=False)
-        f.flush()
-
-    def _load_variables(self, f: h5py.File) -> None:
-        found = sorted(_datasets(f[L.VARIABLES]), key=lambda item: int(item[1].attrs["order"]))
-        for name, ds in found:
-            spec = VariableSpec(
-                shape=tuple(ds.shape[1:]),
-                dtype=str(ds.attrs.get("dtype", ds.dtype)),
-                layer=str(ds.attrs.get("layer", "")),
-                layer_class=str(ds.attrs.get("layer_class", "")),
-                role=str(ds.attrs.get("role", "")),
-                trainable=bool(ds.attrs.get("trainable", True)),
-            )
-            summary = f[L.SUMMARIES][name]
-            self._vars[name] = _Variable(spec, ds, summary, sample_indices(math.prod(spec.shape)))
-            self._steps.add(ds)
-            self._steps.add(summary)
 
     # ----------------------------------------------------------------- declaring
     @property
@@ -339,6 +163,11 @@ class RecordingWriter:
         self.num_steps = row + 1
         self._maybe_commit()
         return row
+
+    @property
+    def last_step(self) -> int:
+        """The global step number of the last appended step (-1 before any)."""
+        return int(self._last["step"])
 
     def _check_arrays(self, values: dict[str, np.ndarray]) -> None:
         missing = set(self._vars) - set(values)
@@ -478,13 +307,6 @@ class RecordingWriter:
             self.close(finished=False)
 
 
-def _datasets(group: h5py.Group) -> list[tuple[str, h5py.Dataset]]:
-    found: list[tuple[str, h5py.Dataset]] = []
-    group.visititems(lambda name, obj: found.append((name, obj))
-                     if isinstance(obj, h5py.Dataset) else None)
-    return found
-
-
 def _as_float(value: Any) -> float:
     try:
         return float(np.asarray(value, dtype=np.float64).reshape(()))
@@ -499,8 +321,3 @@ def _diff_text(missing: set[str], extra: set[str]) -> str:
     if extra:
         parts.append("unknown " + ", ".join(sorted(extra)))
     return "; ".join(parts)
-
-
-def _strerror(exc: Exception) -> str:
-    text = getattr(exc, "strerror", None) or str(exc)
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -17,6 +17,21 @@ from .model_recorder import DEFAULT_QUEUE_BYTES, ModelRecorder, RecordingWarning
 logger = logging.getLogger("weightreel.recorder")
 
 
+def _show_info_lines() -> None:
+    """Make the recorder's one-line INFO messages visible when the program set up no logging.
+
+    Python shows only warnings by default; the size line at training start is meant to be
+    read. A program that configures logging itself keeps full control.
+    """
+    if logger.handlers or logging.getLogger().handlers or logger.level != logging.NOTSET:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
 class WeightRecorder(keras.callbacks.Callback):
     """Record every weight and bias of the model during `fit`, into one recording file.
 
@@ -94,6 +109,7 @@ class WeightRecorder(keras.callbacks.Callback):
         max_queue_bytes: int = DEFAULT_QUEUE_BYTES,
     ) -> None:
         super().__init__()
+        _show_info_lines()
         self.filepath = os.fspath(filepath)
         self.save_freq = _check_save_freq(save_freq)
         self.size_warning_bytes = size_warning_bytes

@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     model = record_origin_demo(path)
     weights = model.layers[0].get_weights()[0].ravel()
     print(f"Recorded the origin demo to {path} (final weights {weights[0]:.3f}, "
-          f"{weights[1]:.3f}); open it with: weightreel {path}")
+          f"{weights[1]:.3f}); open it with: weightreel view {path}")
     return 0
 
 

@@ -171,7 +171,7 @@ def test_small_variable_shows_every_weight_over_time(qtbot, window, recording):
     window.model.selection.set_names(["conv2d/bias"])
     view = window.views.views["conv2d/bias"]
     qtbot.waitUntil(lambda: len(view.trajectories.background) == 8, timeout=WAIT_MS)
-    hover = view.trajectories.hover_text(50, 1e9, window.model.dims.steps)
+    hover = view.trajectories.hover_text(50, 1e9)
     assert hover.startswith("conv2d/bias[") and "at step 50" in hover
 
 

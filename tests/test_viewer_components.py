@@ -15,8 +15,11 @@ from weightreel.viewer.components import (
     SelectionModel,
     StepModel,
     ViewerModel,
+    input_image,
+    layout_for,
     symmetric_limit,
 )
+from weightreel.viewer.components.layout import grid_columns
 from weightreel.viewer.synthetic import write_synthetic
 
 
@@ -217,3 +220,63 @@ def test_recording_model_follows_growth_and_reports_failure(tmp_path):
     viewer.recording.refresh()
     assert len(failures) == 1 and viewer.recording.error
     assert viewer.dims.num_steps == 6  # the last good state stays
+
+
+def test_step_model_maps_points_on_a_step_axis_to_positions():
+    dims = timeline()  # steps 0, 2, 4, ... 98
+    assert dims.step_at(3) == 6 and dims.step_at(99) == 0
+    assert dims.index_nearest_step(21.0) == 10  # halfway: the earlier step
+    assert dims.index_nearest_step(23.2) == 12
+    assert dims.index_nearest_step(-5) == 0 and dims.index_nearest_step(1e9) == 49
+    assert StepModel().index_nearest_step(7) == 0
+
+
+@pytest.mark.parametrize("shape, tile", [((64, 32), (8, 8)), ((16, 7), (4, 4)),
+                                         ((12, 5), (3, 4)), ((784, 1), (28, 28))])
+def test_dense_kernels_as_receptive_fields_round_trip(shape, tile):
+    layout = ImageLayout(shape, tile)
+    a = np.arange(int(np.prod(shape)), dtype=np.float32).reshape(shape)
+    image = layout.to_image(a)
+    assert layout.fields and image.shape == layout.image_shape
+    for element in np.ndindex(*shape):
+        row, col = layout.pixel_of(element)
+        assert layout.element_at(row, col) == element
+        assert image[row, col] == a[element]
+    assert np.isfinite(image).sum() == a.size  # gaps and unused grid slots are blank
+
+
+def test_receptive_fields_of_the_digits_mlp_are_8x8_tiles_in_a_grid():
+    layout = layout_for((64, 32))
+    assert layout.tile == (8, 8) and layout.grid == (4, 8)  # 32 units: 4 rows of 8 tiles
+    assert layout.image_shape == (4 * 9 - 1, 8 * 9 - 1)
+    a = np.random.default_rng(0).normal(size=(64, 32)).astype(np.float32)
+    image = layout.to_image(a)
+    np.testing.assert_array_equal(image[9:17, 18:26], a[:, 10].reshape(8, 8))  # unit 10
+    assert layout.element_at(9 + 2, 18 + 5) == (2 * 8 + 5, 10)  # its input pixel (2, 5)
+    assert layout.element_at(8, 0) is None and layout.element_at(0, 8) is None  # gaps
+    assert layout.element_at(0, 99) is None
+
+
+def test_which_dense_inputs_form_an_image():
+    assert input_image((64, 32)) == (8, 8) and input_image((784, 10)) == (28, 28)
+    assert input_image((9, 4)) is None  # a square, but too small to be an image
+    assert input_image((32, 16)) is None and input_image((3, 3, 1, 8)) is None
+    assert input_image((32, 16), (4, 8)) == (4, 8)  # a configured image shape
+    assert input_image((64, 16), (4, 8)) == (8, 8)  # it does not fit: square again
+    assert [grid_columns(n) for n in (1, 6, 10, 32, 64, 7)] == [1, 3, 5, 8, 8, 3]
+    with pytest.raises(ValueError):
+        ImageLayout((64, 3), (4, 4))
+
+
+def test_viewer_model_dense_as_images_option():
+    model, seen = ViewerModel(), []
+    model.options_changed.connect(seen.append)
+    assert model.dense_as_images and model.layout_of((64, 32)).tile == (8, 8)
+    assert model.layout_of((3, 3, 1, 8)) == ImageLayout((3, 3, 1, 8))
+    model.set_dense_as_images(False)
+    assert model.layout_of((64, 32)) == ImageLayout((64, 32))
+    model.set_dense_as_images(True)
+    model.set_input_image_shape((4, 8))
+    model.set_input_image_shape((4, 8))  # no change: no event
+    assert model.layout_of((32, 16)).tile == (4, 8)
+    assert seen == ["dense_as_images", "dense_as_images", "input_image_shape"]

@@ -20,14 +20,17 @@ def _want_offscreen(screenshot: str | None) -> None:
 
 
 def application():
-    """The QApplication (created once), with the viewer's look."""
+    """The QApplication (created once), with the viewer's look; the one this makes prints
+    none of Qt's harmless warnings (see _qt/messages.py)."""
     from PyQt5.QtCore import Qt
     from PyQt5.QtWidgets import QApplication
 
-    from ._qt import style
+    from ._qt import messages, style
 
     app = QApplication.instance()
-    if app is None:
+    if app is None:  # before it starts: Qt warns as it starts
+        messages.private_runtime_dir()
+        messages.install()
         QApplication.setAttribute(Qt.AA_EnableHighDpiScaling, True)
         app = QApplication(sys.argv[:1])
         app.setApplicationName("weightreel")

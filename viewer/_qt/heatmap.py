@@ -49,17 +49,14 @@ class FrameImage(pg.GraphicsObject):
 class HeatmapPlot:
     """A FrameImage in a PlotItem with a colour bar, pick markers, hover and click mapping."""
 
-    def __init__(self, plot: pg.PlotItem, name: str, shape: tuple[int, ...]) -> None:
+    def __init__(self, plot: pg.PlotItem, name: str, layout: ImageLayout) -> None:
         self.plot, self.name = plot, name
-        self.layout = ImageLayout(shape)
         self.image = FrameImage()
         plot.addItem(self.image)
         plot.invertY(True)
         plot.setMenuEnabled(False)
         plot.getViewBox().setDefaultPadding(0.0)
-        rows, cols = self.layout.image_shape
-        plot.setRange(xRange=(-0.5, cols - 0.5), yRange=(-0.5, rows - 0.5), padding=0)
-        self._label_axes(shape)
+        self.set_layout(layout)
         self.bar = pg.ColorBarItem(values=(-1.0, 1.0), colorMap=style.colormap(),
                                    interactive=False, width=12)
         plot.layout.addItem(self.bar, 2, 5)  # after the right-hand axis, as pyqtgraph does
@@ -71,8 +68,30 @@ class HeatmapPlot:
         self.values: np.ndarray | None = None
         self.limit = 1.0
 
+    def set_layout(self, layout: ImageLayout) -> None:
+        """Lay the variable out anew (the frames shown next must follow it): axes and range."""
+        self.layout = layout
+        self.plot.vb.setAspectLocked(layout.fields)  # square input pixels: images look right
+        rows, cols = layout.image_shape
+        self.plot.setRange(xRange=(-0.5, cols - 0.5), yRange=(-0.5, rows - 0.5), padding=0)
+        for side in ("left", "bottom"):
+            self.plot.getAxis(side).setTicks(None)
+        self._label_axes(layout.shape)
+
+    def _label_fields(self) -> None:
+        """Receptive fields: rows of tiles named by their first unit, columns by the offset."""
+        (h, w), (rows, cols) = self.layout.tile, self.layout.grid
+        self.plot.setLabel("left", "unit")
+        self.plot.setLabel("bottom", f"+ unit  ({h}×{w} input image each)")
+        left = _tile_ticks(rows, h)
+        self.plot.getAxis("left").setTicks([[(pos, str(int(k) * cols)) for pos, k in left]])
+        bottom = _tile_ticks(cols, w)
+        self.plot.getAxis("bottom").setTicks([[(pos, f"+{k}") for pos, k in bottom]])
+
     def _label_axes(self, shape: tuple[int, ...]) -> None:
-        if self.layout.tiled:
+        if self.layout.fields:
+            self._label_fields()
+        elif self.layout.tiled:
             kh, kw, cin, cout = shape
             self.plot.setLabel("left", f"input channel ({kh}×{kw} filters)")
             self.plot.setLabel("bottom", "output channel (filter)")
@@ -89,7 +108,8 @@ class HeatmapPlot:
         for side, count in (("left", rows), ("bottom", cols)):
             axis = self.plot.getAxis(side)
             axis.enableAutoSIPrefix(False)  # pixel numbers, never "(x0.001)"
-            ticked = not self.layout.tiled and (side == "bottom" or len(shape) > 1)
+            plain = not (self.layout.tiled or self.layout.fields)
+            ticked = plain and (side == "bottom" or len(shape) > 1)
             if ticked and count <= FEW_PIXELS:
                 axis.setTicks([[(k, str(k)) for k in range(count)]])
 

@@ -7,8 +7,8 @@ direction of play.
 
 A read also maps the values to colours (colorize.py) with the colour limit the view gives for
 that position and the stride its size on screen allows, so the GUI thread only draws; a cached
-frame coloured otherwise (the colour mode changed, the run's range grew, the view was zoomed or
-resized) counts as missing. Histograms are counted in the
+frame coloured or laid out otherwise (the colour mode or layout changed, the run's range grew,
+the view was zoomed or resized) counts as missing. Histograms are counted in the
 pool only when a view asks (it does so at most a few times a second).
 """
 
@@ -39,6 +39,7 @@ class Frame:
     qimage: QImage  # the colours over ±limit of every stride-th row and column of the image
     limit: float
     stride: tuple[int, int]  # (rows, columns)
+    layout: ImageLayout | None = None  # as the view asked; None: the plain one of its rank
     counts: np.ndarray | None = None  # histogram counts over `hist_range`
     hist_range: tuple[float, float] | None = None
 
@@ -106,6 +107,7 @@ class FrameLoader(QObject):
         self._ranges: dict[str, tuple[float, float]] = {}
         self._limits: dict[str, Callable[[int], float]] = {}
         self._strides: dict[str, tuple[int, int]] = {}
+        self._layouts: dict[str, ImageLayout] = {}
         self._tasks: dict[Any, Callable[[], Any]] = {}  # waiting one-off tasks by key
         self._task_running: set[Any] = set()
         self._counting: set[str] = set()  # variables with a histogram being counted
@@ -139,15 +141,21 @@ class FrameLoader(QObject):
     def stride(self, name: str) -> tuple[int, int]:
         return self._strides.get(name, (1, 1))
 
-    def _colouring(self, name: str, index: int) -> tuple[float, tuple[int, int]]:
+    def set_layout(self, name: str, layout: ImageLayout) -> None:
+        """Lay frames of `name` out with `layout` (e.g. Dense kernels as receptive fields)."""
+        self._layouts[name] = layout
+
+    def _colouring(self, name: str, index: int
+                   ) -> tuple[float, tuple[int, int], ImageLayout | None]:
         limit_of = self._limits.get(name)
         limit = 1.0 if limit_of is None else float(limit_of(index))
-        return limit, self.stride(name)
+        return limit, self.stride(name), self._layouts.get(name)
 
     def cached(self, name: str, index: int) -> Frame | None:
         """The cached frame of `name` at `index`, if coloured as the view now wants it."""
         frame = self.cache.get((self.generation, name, int(index)))
-        if frame is None or (frame.limit, frame.stride) != self._colouring(name, index):
+        if frame is None or (frame.limit, frame.stride, frame.layout) != self._colouring(
+                name, index):
             return None
         return frame
 
@@ -165,7 +173,7 @@ class FrameLoader(QObject):
 
     def forget(self, name: str) -> None:
         """The view of `name` is gone: stop reading, colouring and counting for it."""
-        for table in (self._wanted, self._limits, self._strides, self._ranges,
+        for table in (self._wanted, self._limits, self._strides, self._layouts, self._ranges,
                       self._count_waiting):
             table.pop(name, None)
 
@@ -196,12 +204,12 @@ class FrameLoader(QObject):
                 return i
         return None
 
-    def _read_frame(self, name: str, index: int, limit: float,
-                    stride: tuple[int, int]) -> Frame:
+    def _read_frame(self, name: str, index: int, limit: float, stride: tuple[int, int],
+                    layout: ImageLayout | None) -> Frame:
         """(worker thread) Read one step, lay it out as an image and colour it."""
         data = self.recording.read(name, index)
-        image = ImageLayout(tuple(data.shape)).to_image(data)
-        return Frame(name, index, image, colorize(image, limit, stride), limit, stride)
+        image = (layout or ImageLayout(tuple(data.shape))).to_image(data)
+        return Frame(name, index, image, colorize(image, limit, stride), limit, stride, layout)
 
     def _on_done(self, key: Any, result: Any, error: BaseException | None) -> None:
         if key[0] == "counts":

@@ -92,6 +92,12 @@ class MainWindow(QMainWindow):
         view = self.menuBar().addMenu("&View")
         self.per_step_action = self._action(view, "Colour scale per &step", self._color_mode)
         self.per_step_action.setCheckable(True)
+        self.fields_action = self._action(view, "Show Dense inputs as &images",
+                                          self.model.set_dense_as_images)
+        self.fields_action.setCheckable(True)
+        self.fields_action.setChecked(self.model.dense_as_images)
+        self.fields_action.setToolTip("Show a Dense kernel whose inputs form an image (e.g. 64 "
+                                      "= 8×8) as one input image per unit: receptive fields")
         self.follow_action = self._action(view, "&Follow newest step",
                                           self.model.playback.set_follow, "F")
         self.follow_action.setCheckable(True)
@@ -128,6 +134,7 @@ class MainWindow(QMainWindow):
         m.recording.reopened.connect(lambda _p: self.banner.hide())  # readable again
         m.recording.closed.connect(self._on_closed)
         m.playback.changed.connect(self._on_playback)
+        m.options_changed.connect(self._on_option)
         self.loader.failed.connect(self._on_failed)
         self.reporter.reported.connect(lambda line: self.statusBar().showMessage(line, 10000))
 
@@ -198,6 +205,10 @@ class MainWindow(QMainWindow):
         self.loop_action.setChecked(p.loop)
         if name == "follow" and p.follow:
             self.model.dims.go_last()
+
+    def _on_option(self, name: str) -> None:
+        self.per_step_action.setChecked(self.model.color_mode == "step")
+        self.fields_action.setChecked(self.model.dense_as_images)
 
     def _color_mode(self, per_step: bool) -> None:
         self.model.set_color_mode("step" if per_step else "run")

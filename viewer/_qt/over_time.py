@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 
@@ -10,11 +12,52 @@ from . import style
 
 MAX_BAND_POINTS = 4000
 BANDS = (("q0.001", "q0.999", 45), ("q0.05", "q0.95", 80), ("q0.25", "q0.75", 130))
+SPARSE_TEXT = [(0, 0.5), (2, 0.3)]  # value labels may fill this much of a short axis
+TRAJECTORY_MIN_HEIGHT = 170
+LABEL_PX = 18  # a vertical value axis gets at most one label per this many pixels
+
+
+def coarser(spacing: float) -> float:
+    """The next 'nice' tick spacing up: 1 → 2 → 5 → 10 (times a power of ten)."""
+    power = 10.0 ** math.floor(math.log10(spacing) + 1e-9)
+    mantissa = spacing / power
+    return (2 if mantissa < 1.5 else 5 if mantissa < 3.5 else 10) * power
+
+
+class SparseAxis(pg.AxisItem):
+    """A value axis that labels only as many ticks as fit its length, so a short plot shows
+    '0  0.5' rather than '0 0.2 0.4 0.6 0.8' drawn over each other."""
+
+    def __init__(self, orientation: str = "left", **kwargs) -> None:
+        super().__init__(orientation, **kwargs)
+        self.setStyle(maxTextLevel=0, textFillLimits=SPARSE_TEXT)
+
+    def tickSpacing(self, minVal: float, maxVal: float, size: float):  # noqa: N802, N803
+        levels = super().tickSpacing(minVal, maxVal, size)
+        if not levels or size <= 0:
+            return levels
+        spacing, most = levels[0][0], max(2, int(size // LABEL_PX))
+        span = abs(maxVal - minVal)
+        while span / spacing >= most:
+            spacing = coarser(spacing)
+        return [(spacing, 0), *[level for level in levels if level[0] < spacing][:1]]
+
+
+def sparse_axes() -> dict[str, pg.AxisItem]:
+    """axisItems for a plot whose value axis may be short."""
+    return {"left": SparseAxis("left")}
 
 
 def thin(n: int, limit: int = MAX_BAND_POINTS) -> np.ndarray:
     """Positions to draw when a run has more points than a plot needs."""
     return np.arange(0, n, max(1, int(np.ceil(n / limit)))) if n else np.zeros(0, int)
+
+
+def step_axis(plot: pg.PlotItem) -> None:
+    """Label the x axis in global steps, and keep the value labels of a short plot apart."""
+    plot.setLabel("bottom", "step")
+    for side in ("bottom", "left"):
+        plot.getAxis(side).setStyle(textFillLimits=SPARSE_TEXT)
 
 
 class DistributionPlot:
@@ -23,7 +66,7 @@ class DistributionPlot:
     def __init__(self, plot: pg.PlotItem) -> None:
         self.plot = plot
         plot.setTitle("distribution over time", size="9pt")
-        plot.setLabel("bottom", "position")
+        step_axis(plot)
         plot.setMouseEnabled(x=True, y=False)
         self._curves: dict[str, pg.PlotDataItem] = {}
         for lo, hi, alpha in BANDS:
@@ -39,15 +82,15 @@ class DistributionPlot:
         self._curves[column] = curve
         return curve
 
-    def set_summary(self, columns: dict[str, np.ndarray]) -> None:
-        n = len(columns["q0.5"])
-        x = thin(n)
+    def set_summary(self, columns: dict[str, np.ndarray], steps: np.ndarray) -> None:
+        """Draw the quantile `columns` (one row per position) against global `steps`."""
+        x = thin(min(len(columns["q0.5"]), len(steps)))
         for name, curve in self._curves.items():
-            curve.setData(x, np.nan_to_num(columns[name][x]))
-        self.median.setData(x, np.nan_to_num(columns["q0.5"][x]))
+            curve.setData(steps[x], np.nan_to_num(columns[name][x]))
+        self.median.setData(steps[x], np.nan_to_num(columns["q0.5"][x]))
 
-    def set_cursor(self, index: int) -> None:
-        self.cursor.setValue(index)
+    def set_cursor(self, step: int) -> None:
+        self.cursor.setValue(step)
 
 
 class TrajectoryPlot:
@@ -56,7 +99,8 @@ class TrajectoryPlot:
     def __init__(self, plot: pg.PlotItem, name: str) -> None:
         self.plot, self.name = plot, name
         plot.setTitle("trajectories", size="9pt")
-        plot.setLabel("bottom", "position")
+        step_axis(plot)
+        plot.setMinimumHeight(TRAJECTORY_MIN_HEIGHT)
         self.curves: dict[tuple[int, ...], pg.PlotDataItem] = {}
         self.data: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
         self.background: list[pg.PlotDataItem] = []
@@ -74,16 +118,18 @@ class TrajectoryPlot:
         rect = self.plot.vb.boundingRect()
         self.hint.setPos(rect.center())
         self.hint.setVisible(not self.data)
+        self.plot.getAxis("left").setStyle(showValues=bool(self.data))  # no values: no labels
 
-    def set_span(self, num_steps: int) -> None:
-        self.plot.setXRange(0, max(num_steps - 1, 1), padding=0.02)
+    def set_span(self, steps: np.ndarray) -> None:
+        first, last = (int(steps[0]), int(steps[-1])) if len(steps) else (0, 1)
+        self.plot.setXRange(first, max(last, first + 1), padding=0.02)
         self._place_hint()
 
-    def set_cursor(self, index: int) -> None:
-        self.cursor.setValue(index)
+    def set_cursor(self, step: int) -> None:
+        self.cursor.setValue(step)
 
     def set_all(self, x: np.ndarray, rows: np.ndarray, elements: list[tuple[int, ...]]) -> None:
-        """Every weight of a small variable, drawn thin (rows: positions × elements)."""
+        """Every weight of a small variable, drawn thin (x: global steps, rows: x × elements)."""
         for item in self.background:
             self.plot.removeItem(item)
         self.background = []
@@ -96,8 +142,9 @@ class TrajectoryPlot:
                            size="9pt")
         self._place_hint()
 
-    def set_trajectory(self, element: tuple[int, ...], values: np.ndarray, color: int) -> None:
-        x = np.arange(len(values))
+    def set_trajectory(self, element: tuple[int, ...], x: np.ndarray, values: np.ndarray,
+                       color: int) -> None:
+        """One weight's `values` at global steps `x`, in trace colour number `color`."""
         self.data[element] = (x, values)
         curve = self.curves.get(element)
         pen = pg.mkPen(style.trace_color(color), width=2)
@@ -115,7 +162,7 @@ class TrajectoryPlot:
         self._place_hint()
 
     def nearest(self, x: float, y: float) -> tuple[tuple[int, ...], int, float] | None:
-        """The (element, position, value) of the curve point nearest to (x, y), by value."""
+        """The (element, step, value) of the curve point nearest to (x, y), by value."""
         best = None
         for element, (xs, ys) in self.data.items():
             if not len(xs):
@@ -126,12 +173,12 @@ class TrajectoryPlot:
                 best = (element, int(xs[i]), value)
         return best
 
-    def hover_text(self, x: float, y: float, steps: np.ndarray) -> str:
+    def hover_text(self, x: float, y: float) -> str:
+        """'layer/kernel[3, 7] at step 120: 0.25' for the curve point nearest (x, y)."""
         hit = self.nearest(x, y)
         if hit is None:
             return ""
-        element, index, value = hit
-        step = int(steps[index]) if index < len(steps) else index
-        self.marker.setData([index], [value])
+        element, step, value = hit
+        self.marker.setData([step], [value])
         self.marker.setVisible(True)
         return f"{format_element(self.name, element)} at step {step}: {value:.6g}"

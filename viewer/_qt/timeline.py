@@ -38,7 +38,8 @@ class StepSpinBox(QSpinBox):
 
 
 class LossStrip(pg.PlotWidget):
-    """The per-step loss over the run, with a draggable cursor at the current position."""
+    """The per-step loss against global steps, with a draggable cursor at the current step;
+    a click moves to the recorded step nearest to it."""
 
     def __init__(self, model: ViewerModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -47,7 +48,7 @@ class LossStrip(pg.PlotWidget):
         self.setMenuEnabled(False)
         self.setMouseEnabled(x=False, y=False)
         self.hideButtons()
-        self.getPlotItem().setLabel("bottom", "position")
+        self.getPlotItem().setLabel("bottom", "step")
         self.curve = self.plot([], [], pen=pg.mkPen((40, 40, 40), width=1))
         self.curve.setDownsampling(auto=True, method="peak")
         self.curve.setClipToView(True)
@@ -56,27 +57,33 @@ class LossStrip(pg.PlotWidget):
         self.addItem(self.cursor, ignoreBounds=True)
         self.scene().sigMouseClicked.connect(self._clicked)
 
-    def set_curve(self, name: str | None, values: np.ndarray) -> None:
+    def set_curve(self, name: str | None, steps: np.ndarray, values: np.ndarray) -> None:
+        """Draw `values` (NaN: not drawn) at global `steps`."""
         self.getPlotItem().setLabel("left", name or "")
-        x = np.arange(len(values))
+        n = min(len(steps), len(values))
+        x, values = steps[:n], values[:n]
         ok = np.isfinite(values)
         if name is None or not ok.any():
             self.curve.setData([], [])
         else:
             self.curve.setData(x[ok], values[ok])
-        self.setXRange(0, max(len(values) - 1, 1), padding=0.01)
+        first, last = (int(x[0]), int(x[-1])) if n else (0, 1)
+        self.setXRange(first, max(last, first + 1), padding=0.01)
 
-    def set_cursor(self, index: int) -> None:
+    def set_cursor(self, step: int) -> None:
         self.cursor.blockSignals(True)
-        self.cursor.setValue(index)
+        self.cursor.setValue(step)
         self.cursor.blockSignals(False)
 
     def _dragged(self) -> None:
-        self.model.dims.set_index(int(round(self.cursor.value())))
+        dims = self.model.dims
+        dims.set_index(dims.index_nearest_step(self.cursor.value()))
 
     def _clicked(self, event) -> None:
+        if event.button() != Qt.LeftButton:
+            return
         pos = self.getPlotItem().vb.mapSceneToView(event.scenePos())
-        self.model.dims.set_index(int(round(pos.x())))
+        self.model.dims.set_index(self.model.dims.index_nearest_step(pos.x()))
 
 
 class TimelineWidget(QWidget):
@@ -164,7 +171,7 @@ class TimelineWidget(QWidget):
         for w in (self.slider, self.spin):
             w.blockSignals(False)
         self.readout.setText(f"{dims.describe(index)} · {index + 1}/{dims.num_steps}")
-        self.loss.set_cursor(index)
+        self.loss.set_cursor(dims.step_at(index))
 
     def _on_range(self, num_steps: int) -> None:
         dims = self.model.dims
@@ -202,8 +209,9 @@ class TimelineWidget(QWidget):
 
     def _reload_curve(self) -> None:
         rec = self.model.recording
+        steps = self.model.dims.steps
         if not rec.is_open:
-            self.loss.set_curve(None, np.zeros(0))
+            self.loss.set_curve(None, steps, np.zeros(0))
             return
         name = rec.loss_name()
         values = rec.scalar(name) if name else np.zeros(rec.num_steps)
@@ -213,5 +221,5 @@ class TimelineWidget(QWidget):
             full = np.full(len(values), np.nan)
             full[x] = values[x]
             values = full
-        self.loss.set_curve(name, values)
-        self.loss.set_cursor(self.model.dims.index)
+        self.loss.set_curve(name, steps, values)
+        self.loss.set_cursor(self.model.dims.step_at(self.model.dims.index))

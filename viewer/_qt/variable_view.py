@@ -15,7 +15,7 @@ from PyQt5.QtWidgets import QHBoxLayout, QLabel, QSplitter, QToolButton, QVBoxLa
 from ..components import ViewerModel, symmetric_limit
 from .heatmap import HeatmapPlot
 from .loader import HIST_BINS, HIST_SAMPLE, Frame, FrameLoader, histogram
-from .over_time import DistributionPlot, TrajectoryPlot, thin
+from .over_time import DistributionPlot, TrajectoryPlot, sparse_axes, thin
 from .throttle import Throttle
 
 SMALL_VARIABLE = 128  # variables this small show every weight's trajectory
@@ -52,6 +52,7 @@ class VariableView(QWidget):
         loader.counts_ready.connect(self._on_counts)
         loader.task_done.connect(self._on_task)
         loader.set_limits(name, self._limit)
+        loader.set_layout(name, self.heatmap.layout)
         self._on_grown(model.recording.num_steps)
         self.heatmap.plot.vb.sigTransformChanged.connect(self._on_zoom)
 
@@ -70,18 +71,20 @@ class VariableView(QWidget):
         head.addWidget(self.title, 1)
         head.addWidget(close)
         self.graphics = pg.GraphicsLayoutWidget()  # the heatmap alone: only it repaints per step
-        self.heatmap = HeatmapPlot(self.graphics.addPlot(), self.name, info.shape)
+        self.heatmap = HeatmapPlot(self.graphics.addPlot(), self.name,
+                                   self.model.layout_of(info.shape))
         self.plots = pg.GraphicsLayoutWidget()
         g = self.plots
         sampled = " — sampled" if self.info.size > HIST_SAMPLE else ""
-        self.hist_plot = g.addPlot(row=0, col=0)
+        self.hist_plot = g.addPlot(row=0, col=0, axisItems=sparse_axes())
         self.hist_plot.setTitle(f"histogram (bins fixed over the run{sampled})", size="9pt")
         self.hist_plot.setMouseEnabled(x=False, y=False)
         self.hist_plot.disableAutoRange(axis="y")
         self.hist = self.hist_plot.plot([0, 1], [0], stepMode="center", fillLevel=0,
                                         brush=(31, 119, 180, 150), pen=pg.mkPen((31, 119, 180)))
-        self.distribution = DistributionPlot(g.addPlot(row=0, col=1))
-        self.trajectories = TrajectoryPlot(g.addPlot(row=1, col=0, colspan=2), self.name)
+        self.distribution = DistributionPlot(g.addPlot(row=0, col=1, axisItems=sparse_axes()))
+        self.trajectories = TrajectoryPlot(
+            g.addPlot(row=1, col=0, colspan=2, axisItems=sparse_axes()), self.name)
         self.split = QSplitter(Qt.Vertical)
         self.split.setChildrenCollapsible(False)
         self.split.addWidget(self.graphics)
@@ -124,8 +127,9 @@ class VariableView(QWidget):
         self.slow.poke()
 
     def _on_frame(self, frame: Frame) -> None:
-        if frame.name == self.name and (frame.index == self.model.dims.index
-                                        or self._on_the_way(frame.index)):
+        if frame.name != self.name or frame.layout != self.heatmap.layout:
+            return  # another variable's, or read before the layout changed
+        if frame.index == self.model.dims.index or self._on_the_way(frame.index):
             self._show(frame)
 
     def is_ready(self) -> bool:
@@ -161,8 +165,9 @@ class VariableView(QWidget):
         index = self.model.dims.index
         self.slow_index = index
         self._show_stats(index)
+        step = self.model.dims.step_at(index)
         for plot in (self.distribution, self.trajectories):
-            plot.set_cursor(index)
+            plot.set_cursor(step)
         frame = self.shown_frame
         if frame is not None and frame.index != self.hist_shown_index:
             self.loader.count(frame)  # counts_ready follows, at once when already counted
@@ -203,6 +208,20 @@ class VariableView(QWidget):
     def _on_option(self, name: str) -> None:
         if name == "color_mode":  # frames coloured the other way count as missing: re-read
             self._on_index(self.model.dims.index)
+        elif name in ("dense_as_images", "input_image_shape"):
+            self._relayout()
+
+    def _relayout(self) -> None:
+        """Show the variable as the options now want (receptive fields or not): re-read."""
+        layout = self.model.layout_of(self.info.shape)
+        if layout == self.heatmap.layout:
+            return
+        self.heatmap.set_layout(layout)
+        self.heatmap.set_picks(self.model.selection.picked(self.name))
+        self.loader.set_layout(self.name, layout)
+        self.shown_index = self.shown_frame = self.hist_shown_index = None
+        self.heatmap.values = None  # no hover over the old layout's pixels
+        self._on_index(self.model.dims.index)
 
     # ------------------------------------------------------------ the whole run
     def _on_grown(self, num_steps: int) -> None:
@@ -215,8 +234,9 @@ class VariableView(QWidget):
         self.hist_shown_index = None  # recount over the new range
         columns = {c: rec.summary_column(self.name, c)
                    for c in ("q0.001", "q0.05", "q0.25", "q0.5", "q0.75", "q0.95", "q0.999")}
-        self.distribution.set_summary(columns)
-        self.trajectories.set_span(num_steps)
+        steps = self.model.dims.steps
+        self.distribution.set_summary(columns, steps)
+        self.trajectories.set_span(steps)
         self._load_trajectories()
         self._on_index(self.model.dims.index)
 
@@ -224,11 +244,12 @@ class VariableView(QWidget):
     def _load_trajectories(self) -> None:
         rec = self.model.recording
         if 0 < self.info.size <= SMALL_VARIABLE:
-            n, shape = rec.num_steps, self.info.shape
+            n, shape = min(rec.num_steps, self.model.dims.num_steps), self.info.shape
             x = thin(n)
             stride = int(x[1] - x[0]) if len(x) > 1 else 1
+            steps = self.model.dims.steps[x]  # drawn against global steps
             self.loader.submit(("all", self.name),
-                               lambda: (x, rec.read_range(self.name, 0, n, stride)
+                               lambda: (steps, rec.read_range(self.name, 0, n, stride)
                                         .reshape(len(x), -1), shape))
         for element in self.model.selection.picked(self.name):
             self.loader.submit(("trajectory", self.name, element),
@@ -242,7 +263,7 @@ class VariableView(QWidget):
         self.trajectories.keep_only(picks)
         for k, element in enumerate(picks):
             if element in self.trajectories.curves:
-                self.trajectories.set_trajectory(element, self.trajectories.data[element][1], k)
+                self.trajectories.set_trajectory(element, *self.trajectories.data[element], k)
             else:
                 self.loader.submit(("trajectory", self.name, element),
                                    lambda e=element: self.model.recording.read_element(
@@ -261,8 +282,15 @@ class VariableView(QWidget):
         elif key[0] == "trajectory":
             picks = self.model.selection.picked(self.name)
             if key[2] in picks:
-                self.trajectories.set_trajectory(key[2], result, picks.index(key[2]))
+                x, values = self._against_steps(result)
+                self.trajectories.set_trajectory(key[2], x, values, picks.index(key[2]))
         self.trajectories_shown.emit()
+
+    def _against_steps(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A value per position (read off the GUI thread) and the global step of each."""
+        steps = self.model.dims.steps
+        n = min(len(values), len(steps))
+        return steps[:n], np.asarray(values[:n])
 
     # ------------------------------------------------------------ hover
     def _on_heatmap_mouse(self, scene_pos) -> None:
@@ -272,5 +300,5 @@ class VariableView(QWidget):
         plot, text = self.trajectories.plot, ""
         if plot.vb.sceneBoundingRect().contains(scene_pos):
             p = plot.vb.mapSceneToView(scene_pos)
-            text = self.trajectories.hover_text(p.x(), p.y(), self.model.dims.steps)
+            text = self.trajectories.hover_text(p.x(), p.y())
         self.hover.setText(text or " ")

@@ -7,7 +7,7 @@ Each model is a plain Python object announcing its changes through `Event`s; the
 from .cache import FrameCache
 from .dims import StepModel
 from .events import Event
-from .layout import ImageLayout, format_element
+from .layout import ImageLayout, format_element, input_image, layout_for
 from .playback import PlaybackModel
 from .recording import RecordingModel, StaleReadError, symmetric_limit
 from .selection import SelectionModel
@@ -25,5 +25,7 @@ __all__ = [
     "StepModel",
     "ViewerModel",
     "format_element",
+    "input_image",
+    "layout_for",
     "symmetric_limit",
 ]

@@ -59,6 +59,17 @@ class StepModel:
         i = int(np.searchsorted(self.steps, step, side="right")) - 1
         return min(max(i, 0), self.last)
 
+    def index_nearest_step(self, step: float) -> int:
+        """Position of the recorded step nearest to `step` (a point on a step axis)."""
+        if self.num_steps < 2:
+            return 0
+        i = int(np.clip(np.searchsorted(self.steps, step), 1, self.last))
+        return i - 1 if abs(step - self.steps[i - 1]) <= abs(self.steps[i] - step) else i
+
+    def step_at(self, index: int) -> int:
+        """The global step at position `index` (0 with no timeline)."""
+        return int(self.steps[index]) if 0 <= index < self.num_steps else 0
+
     def go_to_step(self, step: int) -> None:
         self.set_index(self.index_of_step(step))
 

@@ -8,6 +8,28 @@ from dataclasses import dataclass
 import numpy as np
 
 GAP = 1  # pixels of blank (NaN) between the filters of a tiled conv kernel
+MIN_IMAGE_INPUTS = 16  # a Dense input this size or more, a perfect square, is shown as an image
+
+
+def input_image(shape: tuple[int, ...], image_shape: tuple[int, int] | None = None
+                ) -> tuple[int, int] | None:
+    """The (height, width) image that the inputs of a Dense kernel (in, out) form: the given
+    `image_shape` if it holds exactly `in` pixels, else a square one if `in` is a perfect
+    square of at least MIN_IMAGE_INPUTS; None for anything else."""
+    if len(shape) != 2 or shape[0] < 1:
+        return None
+    if image_shape is not None and image_shape[0] * image_shape[1] == shape[0]:
+        return int(image_shape[0]), int(image_shape[1])
+    side = math.isqrt(shape[0])
+    if side * side == shape[0] and shape[0] >= MIN_IMAGE_INPUTS:
+        return side, side
+    return None
+
+
+def grid_columns(count: int) -> int:
+    """Columns of a grid of `count` tiles: about square, wider where that fills every row."""
+    root = max(1, math.isqrt(count - 1) + 1) if count > 1 else 1
+    return next((c for c in range(root, 2 * root + 1) if count % c == 0), root)
 
 
 @dataclass(frozen=True)
@@ -18,17 +40,39 @@ class ImageLayout:
     - 2-D: as it is (rows = first axis).
     - 4-D conv kernels (kh, kw, in, out): a grid of kh×kw filters, one row of tiles per input
       channel and one column per output channel, separated by blank gaps.
+    - 2-D Dense kernels (in, out) with `tile` = (h, w), h·w = in: receptive fields, a grid of
+      `out` h×w images (unit u at tile row u // grid_cols, column u % grid_cols), with gaps.
     - 3-D and 5-D+: all leading axes flattened into rows, the last axis as columns.
     """
 
     shape: tuple[int, ...]
+    tile: tuple[int, int] | None = None  # the input image of a 2-D kernel's receptive fields
+
+    def __post_init__(self) -> None:
+        if self.tile is not None and (len(self.shape) != 2
+                                      or self.tile[0] * self.tile[1] != self.shape[0]):
+            raise ValueError(f"cannot show inputs of shape {self.shape} as {self.tile} images")
 
     @property
     def tiled(self) -> bool:
         return len(self.shape) == 4
 
     @property
+    def fields(self) -> bool:
+        """Whether a Dense kernel is shown as receptive fields (one input image per unit)."""
+        return self.tile is not None
+
+    @property
+    def grid(self) -> tuple[int, int]:
+        """(rows, columns) of the receptive-field tiles."""
+        columns = grid_columns(self.shape[1])
+        return -(-self.shape[1] // columns), columns
+
+    @property
     def image_shape(self) -> tuple[int, int]:
+        if self.fields:
+            (h, w), (rows, cols) = self.tile, self.grid
+            return rows * (h + GAP) - GAP, cols * (w + GAP) - GAP
         if self.tiled:
             kh, kw, cin, cout = self.shape
             return cin * (kh + GAP) - GAP, cout * (kw + GAP) - GAP
@@ -39,6 +83,8 @@ class ImageLayout:
     def to_image(self, array: np.ndarray) -> np.ndarray:
         """The image of one step's value, as float32 (NaN in the gaps of tiled kernels)."""
         a = np.asarray(array, dtype=np.float32)
+        if self.fields:
+            return self._fields_image(a)
         if not self.tiled:
             return a.reshape(self.image_shape)
         kh, kw, cin, cout = self.shape
@@ -47,11 +93,21 @@ class ImageLayout:
         rows, cols = self.image_shape
         return padded.reshape(cin * (kh + GAP), cout * (kw + GAP))[:rows, :cols]
 
+    def _fields_image(self, a: np.ndarray) -> np.ndarray:
+        (h, w), (rows, cols), units = self.tile, self.grid, self.shape[1]
+        padded = np.full((rows * cols, h + GAP, w + GAP), np.nan, np.float32)
+        padded[:units, :h, :w] = a.T.reshape(units, h, w)  # unit u's inputs as an h×w image
+        grid = padded.reshape(rows, cols, h + GAP, w + GAP).transpose(0, 2, 1, 3)
+        height, width = self.image_shape
+        return grid.reshape(rows * (h + GAP), cols * (w + GAP))[:height, :width]
+
     def element_at(self, row: int, col: int) -> tuple[int, ...] | None:
         """The element index at image pixel (row, col), or None for gaps and outside."""
         rows, cols = self.image_shape
         if not (0 <= row < rows and 0 <= col < cols):
             return None
+        if self.fields:
+            return self._field_element(row, col)
         if self.tiled:
             kh, kw, _, _ = self.shape
             c, i = divmod(row, kh + GAP)
@@ -66,8 +122,22 @@ class ImageLayout:
         lead = np.unravel_index(row, self.shape[:-1])
         return (*(int(x) for x in lead), col)
 
+    def _field_element(self, row: int, col: int) -> tuple[int, int] | None:
+        (h, w), (_, cols) = self.tile, self.grid
+        r, i = divmod(row, h + GAP)
+        c, j = divmod(col, w + GAP)
+        unit = r * cols + c
+        if i >= h or j >= w or unit >= self.shape[1]:
+            return None
+        return i * w + j, unit
+
     def pixel_of(self, element: tuple[int, ...]) -> tuple[int, int]:
         """The image pixel (row, col) showing `element`."""
+        if self.fields:
+            (h, w), (_, cols) = self.tile, self.grid
+            i, j = divmod(int(element[0]), w)
+            r, c = divmod(int(element[1]), cols)
+            return r * (h + GAP) + i, c * (w + GAP) + j
         if self.tiled:
             i, j, c, o = element
             return c * (self.shape[0] + GAP) + i, o * (self.shape[1] + GAP) + j
@@ -80,3 +150,11 @@ class ImageLayout:
 def format_element(name: str, element: tuple[int, ...]) -> str:
     """'dense/kernel[3, 7]'."""
     return f"{name}[{', '.join(str(e) for e in element)}]"
+
+
+def layout_for(shape: tuple[int, ...], dense_as_images: bool = True,
+               image_shape: tuple[int, int] | None = None) -> ImageLayout:
+    """The layout a variable of `shape` is shown with: receptive fields where wanted and the
+    inputs form an image (see `input_image`), else the plain layout of its rank."""
+    tile = input_image(tuple(shape), image_shape) if dense_as_images else None
+    return ImageLayout(tuple(shape), tile)

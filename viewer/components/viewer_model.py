@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .dims import StepModel
 from .events import Event
+from .layout import ImageLayout, layout_for
 from .playback import PlaybackModel
 from .recording import RecordingModel
 from .selection import SelectionModel
@@ -13,6 +14,10 @@ COLOR_MODES = ("run", "step")  # colour scale fixed over the whole run, or fitte
 
 class ViewerModel:
     """The recording, the current step, the selection, playback and display options.
+
+    Display options (each change emits `options_changed(name)`): `color_mode`, and
+    `dense_as_images` / `input_image_shape`, whether 2-D Dense kernels whose inputs form an
+    image (a perfect square, or `input_image_shape`) show as receptive fields (`layout_of`).
 
     Wires the parts together: opening a file sets the timeline and a default selection; growth
     extends the timeline and, in follow mode, moves to the newest step.
@@ -24,6 +29,8 @@ class ViewerModel:
         self.playback = PlaybackModel()
         self.selection = SelectionModel()
         self.color_mode = "run"
+        self.dense_as_images = True
+        self.input_image_shape: tuple[int, int] | None = None
         self.options_changed = Event()  # (option name)
         self.recording.opened.connect(self._on_opened)
         self.recording.reopened.connect(self._on_reopened)
@@ -36,6 +43,23 @@ class ViewerModel:
         if mode != self.color_mode:
             self.color_mode = mode
             self.options_changed.emit("color_mode")
+
+    def set_dense_as_images(self, on: bool) -> None:
+        if bool(on) != self.dense_as_images:
+            self.dense_as_images = bool(on)
+            self.options_changed.emit("dense_as_images")
+
+    def set_input_image_shape(self, shape: tuple[int, int] | None) -> None:
+        """The (height, width) of the network's input images, for Dense inputs that are not
+        a perfect square (None: square ones only)."""
+        shape = None if shape is None else (int(shape[0]), int(shape[1]))
+        if shape != self.input_image_shape:
+            self.input_image_shape = shape
+            self.options_changed.emit("input_image_shape")
+
+    def layout_of(self, shape: tuple[int, ...]) -> ImageLayout:
+        """How a variable of `shape` is laid out as an image with the current options."""
+        return layout_for(tuple(shape), self.dense_as_images, self.input_image_shape)
 
     def open(self, path: str, step: int | None = None) -> None:
         """Open a recording (raises RecordingError) and optionally go to global step `step`."""
