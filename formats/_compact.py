@@ -22,6 +22,7 @@ def worth_compacting(path: str, used_bytes: int) -> bool:
 
 def compact(path: str) -> None:
     """Copy every object into a new file, which allocates only the rows that exist."""
+    path = os.path.realpath(path)  # replace the file a symlink points to, not the link
     tmp = f"{path}.{os.getpid()}.compact"
     try:
         with h5py.File(path, "r", locking=False) as src, \

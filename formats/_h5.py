@@ -80,6 +80,8 @@ def check_identity(path: str, f: h5py.File) -> str:
     version = f.attrs.get(ATTR_VERSION)
     if isinstance(version, bytes):
         version = version.decode("utf-8", "replace")
+    elif hasattr(version, "item"):
+        version = version.item()
     try:
         major, minor = (int(p) for p in str(version).split("."))
     except ValueError:
@@ -137,3 +139,28 @@ def hold_lock(path: str) -> int | None:
     except OSError:
         pass  # no locks on this file system
     return fd
+
+
+def refuse_to_replace(path: str) -> None:
+    """Raise unless `path` may be replaced by a new recording: empty, or a recording already.
+
+    Writing a recording over a text file, a Keras model or a device would destroy it.
+    """
+    if not os.path.isfile(path):
+        raise RecordingError(path, "is not a regular file; refusing to replace it")
+    if os.path.getsize(path) == 0:
+        return
+    with open(path, "rb") as fh:
+        if fh.read(8) != HDF5_SIGNATURE:
+            raise RecordingError(path, "exists and is not a weightreel recording; refusing to "
+                                       "replace it (delete it first)")
+    try:
+        with h5py.File(path, "r", locking=False) as f:
+            name = f.attrs.get(ATTR_FORMAT)
+    except (OSError, ValueError):
+        return  # a damaged HDF5 file, most likely a recording cut short: replace it
+    if isinstance(name, bytes):
+        name = name.decode("utf-8", "replace")
+    if name != FORMAT_NAME:
+        raise RecordingError(path, "is an HDF5 file but not a weightreel recording; refusing to "
+                                   "replace it (delete it first)")

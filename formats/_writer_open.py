@@ -14,7 +14,7 @@ import numpy as np
 
 from . import _layout as L
 from ._direct import can_write_direct
-from ._h5 import check_identity, describe_os_error, exclusive_probe, hold_lock
+from ._h5 import check_identity, describe_os_error, exclusive_probe, hold_lock, refuse_to_replace
 from ._meta import now_iso, update_run_attrs, write_documents, write_run_attrs
 from ._tables import RowTables, create_rows
 from .errors import RecordingError, WriterLockedError
@@ -64,6 +64,8 @@ class WriterFile:
         if mode == "x" and exists:
             raise RecordingError(self.path, "already exists (use mode 'w' to overwrite or 'a')")
         appending = mode == "a" and exists and os.path.getsize(self.path) > 0
+        if exists and not appending:
+            refuse_to_replace(self.path)
         parent = os.path.dirname(os.path.abspath(self.path))
         if not os.path.isdir(parent):
             raise RecordingError(self.path, f"cannot be created: folder {parent} does not exist")
@@ -92,14 +94,15 @@ class WriterFile:
         A writer killed while creating leaves no half-made file, and overwriting an old
         recording replaces it only once the new one is complete.
         """
-        tmp = f"{self.path}.{os.getpid()}.tmp"
+        target = os.path.realpath(self.path)  # through a symlink, not over it
+        tmp = f"{target}.{os.getpid()}.tmp"
         try:
             f = h5py.File(tmp, "w", libver="earliest", locking=False)
         except (OSError, ValueError) as exc:
             raise RecordingError(self.path, f"cannot be created ({_strerror(exc)})") from None
         try:
             self._create(f, metadata)
-            os.replace(tmp, self.path)
+            os.replace(tmp, target)
             self._hold(f, self.path)
         except BaseException as exc:
             f.close()

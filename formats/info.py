@@ -38,10 +38,10 @@ def _run(rec: Recording) -> str:
     lines.append(f"  status      {_status(rec)}")
     versions = meta.get("versions")
     if versions:
-        lines.append(f"  versions    {_inline(versions)}")
+        lines.append(f"  versions    {_document(versions)}")
     source = meta.get("source")
     if source:
-        lines.append(f"  source      {_inline(source)}")
+        lines.append(f"  source      {_document(source)}")
     return "\n".join(lines)
 
 
@@ -61,9 +61,9 @@ def _model(rec: Recording) -> str:
     if config:
         lines += _layers(config)
     if meta.get("optimizer_config"):
-        lines.append(f"  optimizer   {_inline(meta['optimizer_config'])}")
+        lines.append(f"  optimizer   {_document(meta['optimizer_config'])}")
     if meta.get("hyperparameters"):
-        lines.append(f"  hyperparams {_inline(meta['hyperparameters'])}")
+        lines.append(f"  hyperparams {_document(_hyperparameters(meta['hyperparameters']))}")
     if meta.get("notes"):
         notes = str(meta["notes"]).strip().splitlines()
         lines.append("  notes       " + (notes[0] if notes else ""))
@@ -72,16 +72,24 @@ def _model(rec: Recording) -> str:
             lines.append(f"              ... ({len(notes) - MAX_TEXT_LINES} more lines)")
     extra = meta.get("extra")
     if extra:
-        lines.append(f"  extra       {_inline(extra)}")
+        lines.append(f"  extra       {_document(extra)}")
     if len(lines) == 1:
         lines.append("  no model description was recorded")
     return "\n".join(lines)
 
 
+def _hyperparameters(values: Any) -> Any:
+    """Keras' fit parameters name the batches of one epoch `steps`: say so, as it reads like
+    the total. Applies when `steps` comes with `epochs` (the fit parameters)."""
+    if not isinstance(values, dict) or "steps" not in values or "epochs" not in values:
+        return values
+    return {("steps per epoch" if k == "steps" else k): v for k, v in values.items()}
+
+
 def _layers(config: Any) -> list[str]:
     layers = _find_layers(config)
     if layers is None:
-        return [f"  config      {_inline(config)}"]
+        return [f"  config      {_document(config)}"]
     kind = config.get("class_name", "") if isinstance(config, dict) else ""
     lines = [f"  layers      {len(layers)}" + (f" ({kind})" if kind else "")]
     for layer in layers[:MAX_LAYERS]:
@@ -116,14 +124,18 @@ def _variables(rec: Recording) -> str:
     total = sum(v.size for v in infos)
     lines = [f"Variables {len(infos)} ({_count(total)} values per step)"]
     width = max([len(v.name) for v in infos] + [4])
-    for v in infos:
-        dtype = v.dtype if v.dtype == v.stored_dtype else f"{v.dtype} stored as {v.stored_dtype}"
-        shape = "x".join(str(d) for d in v.shape) or "scalar"
+    dtypes = [v.dtype if v.dtype == v.stored_dtype else f"{v.dtype} stored as {v.stored_dtype}"
+              for v in infos]
+    shapes = ["x".join(str(d) for d in v.shape) or "scalar" for v in infos]
+    dtype_width = max([len(d) for d in dtypes] + [10])
+    shape_width = max([len(s) for s in shapes] + [14])
+    for v, dtype, shape in zip(infos, dtypes, shapes, strict=True):
         extra = [x for x in (v.role, v.layer_class and f"in {v.layer_class} {v.layer}".strip())
                  if x]
         if not v.trainable:
             extra.append("non-trainable")
-        lines.append(f"  {v.name:<{width}}  {shape:<14} {dtype:<10} {', '.join(extra)}".rstrip())
+        lines.append(f"  {v.name:<{width}}  {shape:<{shape_width}} {dtype:<{dtype_width}}  "
+                     f"{', '.join(extra)}".rstrip())
     return "\n".join(lines)
 
 
@@ -160,7 +172,14 @@ def _scalars(rec: Recording) -> str:
 
 
 # --------------------------------------------------------------------------- formatting
-
+def _document(value: Any) -> str:
+    """A JSON metadata document on one line; one that the reader could not parse says so."""
+    if isinstance(value, str):
+        try:
+            json.loads(value)
+        except ValueError:
+            return _clip("(not valid JSON) " + " ".join(value.split()))
+    return _inline(value)
 
 
 def _inline(value: Any, limit: int = 200) -> str:
@@ -172,6 +191,8 @@ def _inline(value: Any, limit: int = 200) -> str:
 
 
 def _compact(value: Any) -> str:
+    if isinstance(value, np.generic):  # plain 7, not np.int64(7)
+        value = value.item()
     if isinstance(value, (list, tuple)):
         return "(" + ",".join(_compact(v) for v in value) + ")"
     if isinstance(value, dict):

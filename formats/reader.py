@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import time
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -54,9 +56,7 @@ class Recording:
 
     # ----------------------------------------------------------------- opening
     def _open(self) -> None:
-        if self._file is not None:  # HDF5 would hand back the open file, stale metadata and all
-            self._file.close()
-            self._file = None
+        self.close()  # else HDF5 hands back the open file, stale metadata and all
         f = open_h5_read(self.path)
         try:
             self.format_version = check_identity(self.path, f)
@@ -64,7 +64,7 @@ class Recording:
         except RecordingError:
             f.close()
             raise
-        except (KeyError, OSError, ValueError, TypeError) as exc:
+        except (KeyError, OSError, ValueError, TypeError, RuntimeError) as exc:
             f.close()
             raise CorruptRecordingError(
                 self.path, f"is missing or has broken parts ({exc})") from None
@@ -89,6 +89,9 @@ class Recording:
         self._epoch_sets = _collect(f[L.EPOCH_SCALARS])
         self._meta_group = f[L.META]
         self.num_steps, self.num_epochs = self._read_committed(committed)
+        if self.num_steps < 0 or self.num_epochs < 0:
+            raise CorruptRecordingError(
+                self.path, f"has negative committed counts ({self.num_steps}, {self.num_epochs})")
         self._check_lengths()
         self._forget_cached()
 
@@ -121,25 +124,50 @@ class Recording:
             self.__dict__.pop(name, None)
 
     def refresh(self) -> int:
-        """Pick up steps committed since opening (the file may be live); returns num_steps."""
-        try:
-            steps, epochs = self._read_committed(self._file[L.COMMITTED])
-        except (OSError, ValueError, KeyError) as exc:
-            raise describe_os_error(self.path, exc) from None
-        if _identity(self.path) != self._identity:  # replaced, e.g. compacted when closed
-            self._open()
+        """Pick up what a live writer committed since opening; returns num_steps.
+
+        Unless the file changed on disk, this costs one stat. When it did, the committed count
+        is read (16 bytes); when that changed, or the file was replaced (a writer compacts
+        small files when it closes), or the writer closed it, the file is opened again, so
+        that new extents, scalars and metadata are seen too.
+        """
+        stamp = _identity(self.path)
+        if stamp == self._identity:
             return self.num_steps
-        if (steps, epochs) == (self.num_steps, self.num_epochs):
-            return self.num_steps
-        capacity = min([ds.shape[0] for ds in self._timeline.values()]
-                       + [ds.shape[0] for ds in self._datasets.values()])
-        epoch_capacity = self._epoch_sets[L.EPOCH_COLUMN].shape[0]
-        if steps > capacity or epochs > epoch_capacity or steps < self.num_steps:
-            self._open()
-        else:
-            self.num_steps, self.num_epochs = steps, epochs
-            self._forget_cached()
+        if self._file is not None and stamp[:2] == self._identity[:2]:
+            try:
+                counts = self._read_committed(self._file[L.COMMITTED])
+            except (OSError, ValueError, KeyError) as exc:
+                raise describe_os_error(self.path, exc) from None
+            if counts == (self.num_steps, self.num_epochs) and self._writer_holds_file():
+                self._identity = stamp  # rows were written, none committed yet
+                return self.num_steps
+        self._reopen()
         return self.num_steps
+
+    def _writer_holds_file(self) -> bool:
+        """Whether a writer still has the file open (it holds an exclusive flock)."""
+        if self._fd is None:
+            return True
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return True  # no locks on this file system: wait for the count to change
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        return False
+
+    def _reopen(self, attempts: int = 3) -> None:
+        # A writer in the middle of a growth event can make one attempt see torn metadata.
+        for attempt in range(attempts):
+            try:
+                self._open()
+                return
+            except RecordingError:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.05)
 
     def close(self) -> None:
         if self._file is not None:
@@ -308,12 +336,13 @@ def _collect(group: h5py.Group) -> dict[str, h5py.Dataset]:
     return {name: ds for _, name, ds in sorted(found, key=lambda t: t[0])}
 
 
-def _identity(path: str) -> tuple[int, int]:
+def _identity(path: str) -> tuple[int, int, int, int]:
+    """Which file `path` is (device, inode), and its size and modification time."""
     try:
         st = os.stat(path)
     except OSError:
-        return (-1, -1)
-    return (st.st_dev, st.st_ino)
+        return (-1, -1, -1, -1)
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def _text(value: Any) -> str:

@@ -8,8 +8,10 @@ Its `source` metadata document says what it was cut from and how.
 from __future__ import annotations
 
 import datetime as _dt
+import errno
 import fnmatch
 import os
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -47,18 +49,103 @@ def select_rows(steps: np.ndarray, step_range: StepRange | None = None,
     return np.flatnonzero(keep)[::every]
 
 
+def short_name(name: str) -> str:
+    """The name without its first path component ('mymodel/dense/kernel' -> 'dense/kernel').
+
+    Keras Sequential models record their variables under the model's name; functional models
+    do not. A name without '/' is returned as is.
+    """
+    return name.split("/", 1)[1] if "/" in name else name
+
+
+def _matches(name: str, pattern: str) -> bool:
+    return fnmatch.fnmatchcase(name, pattern) or (
+        "/" in name and fnmatch.fnmatchcase(short_name(name), pattern))
+
+
 def match_variables(names: Sequence[str], patterns: Sequence[str] | None) -> list[str]:
     """The names matching any fnmatch-style pattern, in recording order (all if no patterns).
 
-    Raises ValueError naming the first pattern that matches nothing.
+    A pattern matches a name, or the name without its first component (so 'dense*' matches
+    'mymodel/dense/kernel'). Raises ValueError naming the first pattern that matches nothing.
     """
     if not patterns:
         return list(names)
     for pattern in patterns:
-        if not any(fnmatch.fnmatchcase(n, pattern) for n in names):
+        if not any(_matches(n, pattern) for n in names):
             raise ValueError(f"--include {pattern!r} matches no variable "
                              f"(variables: {_short_list(names)})")
-    return [n for n in names if any(fnmatch.fnmatchcase(n, p) for p in patterns)]
+    return [n for n in names if any(_matches(n, p) for p in patterns)]
+
+
+def resolve_variable(names: Sequence[str], wanted: str) -> str:
+    """The recorded name that `wanted` means.
+
+    In order: the exact name; the one name whose short_name() is `wanted`; the one name that
+    ends with `wanted` on whole path components ('kernel' in 'm/dense/kernel', not 'ernel').
+    Raises ValueError: several candidates (listed) or none (the closest names listed).
+    """
+    if wanted in names:
+        return wanted
+    for candidates in ([n for n in names if "/" in n and short_name(n) == wanted],
+                       [n for n in names if n.endswith("/" + wanted.lstrip("/"))]):
+        if len(candidates) == 1:
+            return candidates[0]
+        if candidates:
+            raise ValueError(f"variable {wanted!r} is ambiguous: it could be "
+                             f"{_short_list(candidates, 8)}; give the full name")
+    raise ValueError(f"no variable {wanted!r} ({_closest(names, wanted)})")
+
+
+def _closest(names: Sequence[str], wanted: str) -> str:
+    import difflib
+
+    if not names:
+        return "the recording has no variables"
+    shorts = {short_name(n): n for n in names}
+    close = difflib.get_close_matches(wanted, list(names), n=4, cutoff=0.5)
+    close += [shorts[s] for s in difflib.get_close_matches(wanted, list(shorts), n=4, cutoff=0.5)]
+    close = list(dict.fromkeys(close))[:4]
+    if close:
+        return "closest: " + ", ".join(close)
+    return f"variables: {_short_list(names)}"
+
+
+def check_writable(path: str | os.PathLike) -> None:
+    """Raise RecordingError naming `path` if a new file cannot be created in its folder.
+
+    A small file is created there and removed at once: permissions, read-only file systems and
+    special folders such as /proc are all caught before any work is done.
+    """
+    path = os.fspath(path)
+    folder, base = os.path.split(os.path.abspath(path))
+    probe = os.path.join(folder, f".{base}.probe-{os.getpid()}")
+    try:
+        fd = os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except OSError as exc:
+        raise RecordingError(path, f"cannot be written: {write_problem(exc, folder)}") from None
+    os.close(fd)
+    _remove_quietly(probe)
+
+
+def write_problem(exc: BaseException, folder: str) -> str:
+    """A short reason why writing in `folder` failed, without temporary names or HDF5 text."""
+    code = getattr(exc, "errno", None)
+    if code is None:  # h5py puts the errno inside its message: "... errno = 2, ..."
+        found = re.search(r"errno = (\d+)", str(exc))
+        code = int(found.group(1)) if found else None
+    reasons = {errno.EACCES: f"permission denied in folder {folder}",
+               errno.EPERM: f"permission denied in folder {folder}",
+               errno.EROFS: f"folder {folder} is on a read-only file system",
+               errno.ENOSPC: "no space left on the device",
+               errno.EDQUOT: "disk quota exceeded",
+               errno.ENOENT: f"folder {folder} does not accept new files"}
+    if code in reasons:
+        return reasons[code]
+    if code is not None:
+        return os.strerror(code)
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
 
 
 def slice_recording(
@@ -94,12 +181,21 @@ def slice_recording(
         if rows.size == 0:
             raise ValueError(f"{src}: the step selection keeps no steps "
                              f"(recorded steps: {_step_span(rec)})")
-        names = match_variables(rec.variable_names, include)
+        try:
+            names = match_variables(rec.variable_names, include)
+        except ValueError as exc:
+            raise ValueError(f"{src}: {exc}") from None
         source = _source_document(rec, steps, every, include, float16, compress, rows)
         tmp = _temporary_name(dst)
         try:
             _write_copy(rec, tmp, rows, names, source, float16, compress, progress)
             os.replace(tmp, dst)
+        except (OSError, RecordingError) as exc:
+            _remove_quietly(tmp)
+            if isinstance(exc, RecordingError) and exc.path != tmp:
+                raise
+            folder = os.path.dirname(os.path.abspath(dst))
+            raise RecordingError(dst, f"cannot be written: {write_problem(exc, folder)}") from exc
         except BaseException:
             _remove_quietly(tmp)
             raise
@@ -117,6 +213,7 @@ def _check_destination(src: str, dst: str, overwrite: bool) -> None:
     parent = os.path.dirname(os.path.abspath(dst))
     if not os.path.isdir(parent):
         raise RecordingError(dst, f"cannot be created: folder {parent} does not exist")
+    check_writable(dst)
 
 
 def _temporary_name(dst: str) -> str:
@@ -236,7 +333,6 @@ def _source_document(rec: Recording, steps: StepRange | None, every: int,
     if previous not in (None, ""):
         doc["original_source"] = previous
     return doc
-
 
 
 def _step_span(rec: Recording) -> str:

@@ -30,8 +30,6 @@ def _root_problems(rec: Recording) -> list[str]:
     meta = rec._meta_group.attrs
     problems += [f"/meta attribute {a!r} is missing"
                  for a in (*L.RUN_ATTRS_TEXT, L.RUN_ATTR_FINISHED) if a not in meta]
-    if rec.num_steps < 0 or rec.num_epochs < 0:
-        problems.append(f"negative committed counts {rec.num_steps}, {rec.num_epochs}")
     return problems
 
 

@@ -32,11 +32,14 @@ def select_variables(
     """The variables of `model` to record, in `model.weights` order.
 
     A pattern (shell-style, like "dense*" or "*/bias") selects a variable when it matches the
-    variable's path or the name of its layer. `layers` keeps only the variables of those layers
-    (Layer objects or names), nested layers included.
+    variable's path, its path without the model's name in front (Keras 3 writes a Sequential
+    model's paths as "model_name/dense/kernel"), or the name of its layer. `layers` keeps only
+    the variables of those layers (Layer objects or names), nested layers included.
+    Patterns that match no variable of the model are returned by `unmatched_patterns`.
     """
     owners = _owning_layers(model)
     wanted = _layer_variable_ids(model, layers) if layers is not None else None
+    include_pats, exclude_pats = _pattern_list(include), _pattern_list(exclude)
     chosen: list[Selected] = []
     used: set[str] = set()
     for v in model.weights:
@@ -45,14 +48,35 @@ def select_variables(
             continue
         if wanted is not None and id(v) not in wanted:
             continue
-        names = (_path(v), getattr(layer, "name", ""))
-        if include is not None and not _matches(names, include):
+        names = match_names(model, v, layer)
+        if include is not None and not _matches(names, include_pats):
             continue
-        if exclude is not None and _matches(names, exclude):
+        if exclude is not None and _matches(names, exclude_pats):
             continue
         name = _unique(_path(v), used)
         chosen.append(Selected(v, name, describe(v, layer)))
     return chosen
+
+
+def unmatched_patterns(model: Any, include: Patterns = None, exclude: Patterns = None
+                       ) -> list[str]:
+    """The include/exclude patterns that match no variable of `model` at all (likely typos)."""
+    owners = _owning_layers(model)
+    names = [match_names(model, v, owners.get(id(v), model)) for v in model.weights]
+    return [p for p in _pattern_list(include) + _pattern_list(exclude)
+            if not any(_matches(n, [p]) for n in names)]
+
+
+def match_names(model: Any, variable: Any, layer: Any) -> tuple[str, ...]:
+    """The names a pattern is tried on: the path, the path without a leading model name,
+    and the layer's name."""
+    path = _path(variable)
+    names = [path]
+    first, sep, rest = path.partition("/")
+    if sep and rest and first == getattr(model, "name", None):
+        names.append(rest)
+    names.append(str(getattr(layer, "name", "")))
+    return tuple(names)
 
 
 def describe(variable: Any, layer: Any) -> VariableSpec:
@@ -104,9 +128,12 @@ def _layer_variable_ids(model: Any, layers: Iterable[Any]) -> set[int]:
     return ids
 
 
-def _matches(names: Iterable[str], patterns: Patterns) -> bool:
-    pats = [patterns] if isinstance(patterns, str) else list(patterns or [])
-    return any(fnmatch.fnmatchcase(n, p) for n in names if n for p in pats)
+def _pattern_list(patterns: Patterns) -> list[str]:
+    return [patterns] if isinstance(patterns, str) else list(patterns or [])
+
+
+def _matches(names: Iterable[str], patterns: Sequence[str]) -> bool:
+    return any(fnmatch.fnmatchcase(n, p) for n in names if n for p in patterns)
 
 
 def _unique(name: str, used: set[str]) -> str:

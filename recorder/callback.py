@@ -6,12 +6,12 @@ import json
 import logging
 import math
 import os
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import keras
 
+from ._warn import warn
 from .model_recorder import DEFAULT_QUEUE_BYTES, ModelRecorder, RecordingWarning
 
 logger = logging.getLogger("weightreel.recorder")
@@ -36,9 +36,14 @@ class WeightRecorder(keras.callbacks.Callback):
     """Record every weight and bias of the model during `fit`, into one recording file.
 
     Row 0 of the recording is the model before its first update; then one row is recorded
-    every `save_freq` batches (or at the end of each epoch). Each row carries the batch logs
-    (loss, metrics) and the learning rate; the epoch logs (validation) are recorded as epoch
+    every `save_freq` batches (or at the end of each epoch), and with an integer `save_freq`
+    the final state too when training ends between two of those rows. Each row carries the
+    batch logs and the learning rate; the epoch logs (validation) are recorded as epoch
     scalars. Open the file with `weightreel.formats.open_recording` or the weightreel viewer.
+
+    The per-step loss and metrics are what Keras passes to `on_train_batch_end`: in Keras 3
+    these are running means over the epoch so far (the mean loss of batches 0..b of the
+    epoch), not the loss of batch b alone. They are recorded as Keras gives them.
 
     The variables are read on the training thread (one fast copy per variable) and written by
     a background thread, behind a bounded queue: when the disk is slower than training,
@@ -58,7 +63,9 @@ class WeightRecorder(keras.callbacks.Callback):
         save_freq: "batch" (default, every batch), "epoch" (at the end of each epoch), or an
             integer N: every N batches.
         include: shell-style patterns; record only variables whose path (like "dense/kernel")
-            or layer name (like "conv*") matches one of them.
+            or layer name (like "conv*") matches one of them. The model name Keras puts in
+            front of a Sequential model's paths ("mymodel/dense/kernel") may be left out. A
+            pattern that matches no variable gives a `RecordingWarning` naming it.
         exclude: shell-style patterns of variables (path or layer name) to leave out.
         layers: record only the variables of these layers (Layer objects or names).
         trainable_only: record trainable variables only. By default every variable of
@@ -69,8 +76,10 @@ class WeightRecorder(keras.callbacks.Callback):
         metadata: extra run metadata, stored with the model and optimizer configuration.
         notes: free text stored with the recording.
         hyperparameters: a dict of hyperparameters; epochs, steps and batch size are added.
-        append: add to an existing recording, continuing its step numbers, instead of
-            overwriting it.
+        append: add to an existing recording, continuing its step and epoch numbers, instead
+            of overwriting it (which logs one WARNING when the file holds a recording). When
+            the recording's last epoch is E, Keras epoch e is recorded as E + 1 + e; a fit
+            with `initial_epoch` past E keeps Keras' epoch numbers.
         size_warning_bytes: warn when the projected file size passes this (None: never).
         strict: raise instead of warning when recording fails.
         max_queue_bytes: memory for steps waiting to be written.
@@ -122,7 +131,11 @@ class WeightRecorder(keras.callbacks.Callback):
             "append": append, "strict": strict, "max_queue_bytes": max_queue_bytes,
         }
         self._hyperparameters = dict(hyperparameters or {})
-        self._epoch = 0
+        self._epoch = 0  # Keras' epoch number
+        self._epoch_offset = 0  # added to Keras' epoch numbers when appending
+        self._resumed_epoch = -1  # the last epoch of the recording appended to (-1: none)
+        self._offset_pending = False  # set at the first epoch: Keras 3 has no initial_epoch
+        self._last_batch: tuple[int, dict[str, Any]] | None = None  # batch index and logs
         self._deferred = False
         self._step = 0  # batches done since training began (+ the resumed step)
         self._epoch_first_step = 0
@@ -141,7 +154,8 @@ class WeightRecorder(keras.callbacks.Callback):
             return
         self._open()
         if self.recorder is not None and self.recorder.resumed_steps == 0:
-            self.recorder.record(step=self._step, epoch=self._epoch_at_start(), batch=-1)
+            self.recorder.record(step=self._step, epoch=self._epoch_at_start() +
+                                 self._epoch_offset, batch=-1)
 
     def _open(self) -> None:
         hyper = {**_fit_hyperparameters(self.params), **self._hyperparameters}
@@ -151,7 +165,16 @@ class WeightRecorder(keras.callbacks.Callback):
             self.recorder = None
             return
         self._step = self._epoch_first_step = max(self.recorder.last_step, 0)
+        self._resumed_epoch, self._epoch_offset = self.recorder.last_epoch, 0
+        self._offset_pending = True
         self._report_size()
+
+    def _decide_epoch_offset(self, first_epoch: int) -> None:
+        """Continue a resumed recording's epoch numbers: Keras' first epoch of this fit
+        (its initial_epoch) becomes the recording's last epoch + 1, unless it is past it."""
+        last = self._resumed_epoch
+        self._epoch_offset = last + 1 - first_epoch if 0 <= first_epoch <= last else 0
+        self._offset_pending = False
 
     def _epoch_at_start(self) -> int:
         return int(self.params.get("initial_epoch", 0) or 0) if self.params else 0
@@ -176,16 +199,22 @@ class WeightRecorder(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         self._epoch = epoch
         self._epoch_first_step = self._step
+        self._last_batch = None
+        if self._offset_pending:
+            self._decide_epoch_offset(epoch)
 
     def on_train_batch_end(self, batch: int, logs: Mapping[str, Any] | None = None) -> None:
         if self._deferred:
             self._deferred = False
             self._open()
+            if self.recorder is not None:
+                self._decide_epoch_offset(self._epoch)
         if self.recorder is None:
             return
         steps = (self.params or {}).get("steps")
         batch = min(batch, steps - 1) if steps else batch  # steps_per_execution may overshoot
         before, self._step = self._step, self._epoch_first_step + batch + 1
+        self._last_batch = (batch, dict(logs or {}))
         freq = self.save_freq
         if freq == "batch" or (freq != "epoch" and self._step // freq > before // freq):
             self._record(batch, logs)
@@ -196,11 +225,12 @@ class WeightRecorder(keras.callbacks.Callback):
         if self.save_freq == "epoch":
             self._record(self._step - self._epoch_first_step - 1, logs)
         if self.recorder is not None:
-            self.recorder.record_epoch(epoch, logs)
+            self.recorder.record_epoch(epoch + self._epoch_offset, logs)
             self._drop_if_stopped()
 
     def _record(self, batch: int, logs: Mapping[str, Any] | None) -> None:
-        self.recorder.record(step=self._step, epoch=self._epoch, batch=batch, scalars=logs)
+        self.recorder.record(step=self._step, epoch=self._epoch + self._epoch_offset,
+                             batch=batch, scalars=logs)
         self._drop_if_stopped()
 
     def _drop_if_stopped(self) -> None:
@@ -209,6 +239,10 @@ class WeightRecorder(keras.callbacks.Callback):
 
     # ----------------------------------------------------------------- training ends
     def on_train_end(self, logs: Mapping[str, Any] | None = None) -> None:
+        recorder = self.recorder
+        if (recorder is not None and isinstance(self.save_freq, int)
+                and self._last_batch is not None and self._step > recorder.last_step):
+            self._record(*self._last_batch)  # the final state, between two save_freq rows
         self._close(finished=True)
 
     def _close(self, finished: bool) -> None:
@@ -256,8 +290,7 @@ def _is_chief() -> bool:
     try:
         config = json.loads(os.environ.get("TF_CONFIG") or "{}")
     except ValueError:
-        warnings.warn("weightreel: TF_CONFIG is not valid JSON; recording as the chief",
-                      RecordingWarning, stacklevel=2)
+        warn("weightreel: TF_CONFIG is not valid JSON; recording as the chief", RecordingWarning)
         return True
     cluster, task = config.get("cluster") or {}, config.get("task") or {}
     if not cluster or not task:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import numbers
 import os
 import re
 import time
-import warnings
 import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -19,14 +19,18 @@ from weightreel.formats.summaries import NUM_COLUMNS
 
 from ._metadata import json_safe, model_metadata
 from ._snapshot import make_reader, make_snapshot
-from ._variables import Patterns, select_variables
+from ._variables import Patterns, select_variables, unmatched_patterns
+from ._warn import warn
 from ._worker import BackgroundWriter
 
 DEFAULT_QUEUE_BYTES = 64 << 20
 
+logger = logging.getLogger("weightreel.recorder")
+
 
 class RecordingWarning(UserWarning):
-    """The recording stopped (or never started); training was not interrupted."""
+    """The recording stopped (or never started), or an option selects nothing; training was
+    not interrupted."""
 
 
 class ModelRecorder:
@@ -45,8 +49,10 @@ class ModelRecorder:
         filepath: the recording file (HDF5) to write.
         model: a built Keras model (or layer).
         optimizer: where to read the learning rate from; default `model.optimizer` if any.
-        include: shell-style patterns; record only variables whose path (like "dense/kernel")
-            or layer name matches one of them.
+        include: shell-style patterns; record only variables whose path (like "dense/kernel";
+            a leading model name, as in Sequential models' "model/dense/kernel", may be left
+            out) or layer name matches one of them. A pattern that matches no variable of the
+            model gives a `RecordingWarning` naming it.
         exclude: shell-style patterns of variables (path or layer name) not to record.
         layers: record only the variables of these layers (Layer objects or names).
         trainable_only: record trainable variables only; by default every variable in
@@ -58,7 +64,8 @@ class ModelRecorder:
         notes: free text stored with the recording.
         hyperparameters: a dict of hyperparameters stored with the recording.
         append: add to an existing recording and continue its step numbers, instead of
-            overwriting it.
+            overwriting it. Without it an existing recording is replaced, with one WARNING
+            on the "weightreel.recorder" logger.
         strict: raise instead of warning when recording fails.
         max_queue_bytes: how much memory the queue of unwritten steps may use.
 
@@ -98,11 +105,18 @@ class ModelRecorder:
         self.strict = strict
         self.error: BaseException | None = None
         self.last_step = -1
+        self.last_epoch = -1  # the last epoch of a resumed recording (-1: none)
+        self.resumed_steps = 0
         self._worker: BackgroundWriter | None = None
         self._optimizer = optimizer if optimizer is not None else getattr(model, "optimizer", None)
         self._selected = select_variables(model, include=include, exclude=exclude, layers=layers,
                                           trainable_only=trainable_only)
         self.variable_names = [s.name for s in self._selected]
+        unmatched = unmatched_patterns(model, include, exclude)
+        if unmatched:
+            warn(f"weightreel: {self.filepath}: include/exclude pattern(s) "
+                 f"{', '.join(map(repr, unmatched))} match no variable of the model",
+                 RecordingWarning)
         self.bytes_per_step = _bytes_per_step(self._selected, float16)
         meta = model_metadata(model, self._optimizer)
         meta.update(metadata or {})
@@ -121,16 +135,21 @@ class ModelRecorder:
     def _open(self, meta: dict, options: dict, append: bool, max_queue_bytes: int) -> None:
         if not self._selected:
             raise RecordingError(self.filepath, "no variables to record (check include/exclude)")
-        resuming = append and os.path.exists(self.filepath) and os.path.getsize(self.filepath)
-        if resuming:
+        exists = os.path.isfile(self.filepath) and os.path.getsize(self.filepath) > 0
+        if append and exists:
             with open_recording(self.filepath) as rec:
                 self.last_step = int(rec.steps[-1]) if rec.num_steps else -1
+                self.last_epoch = _last_epoch(rec)
+        replaced = _existing_steps(self.filepath) if exists and not append else None
         writer = RecordingWriter(self.filepath, "a" if append else "w", metadata=meta, **options)
         try:
             self._declare(writer)
         except BaseException:
             writer.abandon()
             raise
+        if replaced is not None:
+            logger.warning("weightreel: replacing the existing recording %s (%d steps); pass "
+                           "append=True to continue it", self.filepath, replaced)
         self.resumed_steps = writer.num_steps
         self._snapshot = make_snapshot([s.variable for s in self._selected])
         self._learning_rate = _lr_reader(self._optimizer)
@@ -213,8 +232,7 @@ class ModelRecorder:
         message = _one_line(self.filepath, exc)
         if self.strict:
             raise RecordingError(None, message) from exc
-        warnings.warn(f"weightreel: recording stopped, training goes on: {message}",
-                      RecordingWarning, stacklevel=3)
+        warn(f"weightreel: recording stopped, training goes on: {message}", RecordingWarning)
 
     def _read_learning_rate(self) -> float:
         try:
@@ -228,6 +246,22 @@ class ModelRecorder:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self.close(finished=exc_type is None)
+
+
+def _existing_steps(path: str) -> int | None:
+    """The number of steps of the weightreel recording at `path`; None if it holds none."""
+    try:
+        with open_recording(path) as rec:
+            return int(rec.num_steps)
+    except Exception:  # noqa: BLE001 - not a recording (or unreadable): nothing to report
+        return None
+
+
+def _last_epoch(rec: Any) -> int:
+    """The highest epoch number in a recording's timeline and epoch rows (-1 if none)."""
+    values = np.concatenate([np.asarray(rec.epochs, float), np.asarray(rec.epoch_numbers, float)])
+    values = values[np.isfinite(values)]
+    return int(values.max()) if len(values) else -1
 
 
 def _bytes_per_step(selected: list, float16: bool) -> int:

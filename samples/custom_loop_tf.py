@@ -4,7 +4,7 @@ Outside `model.fit` there are no callbacks: call `recorder.record(...)` after ea
 (and once before the first, for the initial state), `record_epoch(...)` for epoch logs, and
 `close()` at the end (or use `with`).
 
-    python samples/custom_loop_tf.py [OUT]       # default: samples/custom_loop.h5
+    python samples/custom_loop_tf.py [OUT]       # default: samples/custom_loop_tf.h5
 """
 
 import os
@@ -20,7 +20,7 @@ from sklearn.datasets import load_digits  # noqa: E402
 from weightreel.recorder import ModelRecorder  # noqa: E402
 
 out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__),
-                                                          "custom_loop.h5")
+                                                          "custom_loop_tf.h5")
 epochs = int(sys.argv[2]) if len(sys.argv) > 2 else 8
 
 keras.utils.set_random_seed(0)

@@ -19,6 +19,7 @@ import numpy as np
 # the others through HDF5: kills land in both paths.
 SHAPES = {"dense/kernel": (512, 384), "dense/bias": (7,), "conv/kernel": (3, 3, 2, 4)}
 EPOCH_LENGTH = 50
+WRITER_DEADLINE_S = 20.0  # a writer whose killer died stops by itself, long before a disk fills
 
 
 def expected(name: str, step: int) -> np.ndarray:
@@ -34,7 +35,8 @@ def write_forever(path: str, mode: str) -> None:
                              metadata={"notes": "kill test"})
     print("open", flush=True)
     step = writer.last_step + 1
-    while True:
+    deadline = time.monotonic() + WRITER_DEADLINE_S
+    while time.monotonic() < deadline and os.getppid() != 1:
         arrays = {name: expected(name, step) for name in SHAPES}
         writer.append(arrays, step=step, epoch=step // EPOCH_LENGTH, batch=step % EPOCH_LENGTH,
                       scalars={"loss": 1.0 / (step + 1)})
@@ -88,9 +90,11 @@ def kill_once(path: str, mode: str, rng: random.Random,
     if line.strip() != "open":
         proc.kill()
         return 0, [f"writer did not start: {proc.stderr.read()[-300:]}"]
-    time.sleep(rng.uniform(0, max_delay))
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    try:
+        time.sleep(rng.uniform(0, max_delay))
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
     problems = check(path)
     from weightreel.formats import open_recording
 

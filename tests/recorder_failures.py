@@ -45,6 +45,7 @@ def full_disk(out: str, strict: bool) -> dict:
         except RecordingError as exc:
             result["raised"] = str(exc)
     result["warnings"] = [str(w.message) for w in caught if w.category is RecordingWarning]
+    result["warned_at"] = [w.filename for w in caught if w.category is RecordingWarning]
     result["reference"] = len(ref.weights)
     with open_recording(rec.filepath) as done:  # what was committed equals the model's weights
         result["recorded"] = done.num_steps

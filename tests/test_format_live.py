@@ -61,3 +61,23 @@ def test_reader_in_the_writers_process_follows_commits(tmp_path):
     w.close()
     with open_recording(path) as again:
         assert again.finished
+
+
+def test_follower_sees_scalars_and_variables_metadata_that_appear_later(tmp_path):
+    path = tmp_path / "late.h5"
+    w = RecordingWriter(path, commit_interval=3600)
+    w.append({"k": np.zeros(3)})
+    w.commit()
+    rec = open_recording(path)
+    assert rec.scalar_names == []
+    for step in range(1, 6):
+        w.append({"k": np.full(3, step)}, scalars={"loss": 1.0 / step})
+    w.update_metadata({"notes": "added later"})
+    w.commit()
+    assert rec.refresh() == 6
+    assert rec.scalar_names == ["loss"]
+    assert rec.scalar("loss")[-1] == 0.2
+    assert rec.metadata["notes"] == "added later"
+    w.close()
+    assert rec.refresh() == 6 and rec.finished  # closed, trimmed and compacted: re-opened
+    rec.close()

@@ -198,3 +198,31 @@ def test_mode_x_refuses_existing_file_and_w_replaces_it(tmp_path):
     with open_recording(path) as rec:
         assert rec.variable_names == ["j"]
     assert list(tmp_path.iterdir()) == [path]
+
+
+def test_writer_refuses_to_replace_what_is_not_a_recording(tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("precious")
+    other = tmp_path / "other.h5"
+    with h5py.File(other, "w") as f:
+        f["x"] = 1
+    for path in (text, other):
+        with pytest.raises(RecordingError, match="refusing to replace it"):
+            RecordingWriter(path)
+    assert text.read_text() == "precious"
+    empty = tmp_path / "empty.h5"
+    empty.write_bytes(b"")
+    RecordingWriter(empty).close()
+
+
+def test_writing_through_a_symlink_keeps_the_link(tmp_path):
+    real, link = tmp_path / "real.h5", tmp_path / "link.h5"
+    with RecordingWriter(real) as w:
+        w.append({"a": np.zeros(2)})
+    link.symlink_to(real)
+    with RecordingWriter(link) as w:
+        for step in range(50):
+            w.append({"b": np.full((64, 64), step, np.float32)})
+    assert link.is_symlink()
+    with open_recording(real) as rec:
+        assert rec.variable_names == ["b"] and rec.num_steps == 50

@@ -54,6 +54,7 @@ def test_invalid_path_warns_when_training_begins_and_training_goes_on(tmp_path, 
     assert probe.at_begin == 1 and len(caught) == 1  # reported before the first batch
     message = str(caught[0].message)
     assert str(path) in message and "\n" not in message
+    assert caught[0].filename == __file__  # points at the user's fit, not into weightreel
     assert len(history.history["loss"]) == 2 and probe.batches == 8
 
 
@@ -101,6 +102,7 @@ def test_full_disk_and_crash_in_a_subprocess(tmp_path):
     assert full["epochs_run"] == 6 and full["reference"] == 241
     assert len(full["warnings"]) == 1, full["warnings"]
     assert "full_False.h5" in full["warnings"][0] and "File too large" in full["warnings"][0]
+    assert full["warned_at"] == [str(HERE / "recorder_failures.py")]  # the user's fit call
     assert 1 <= full["recorded"] < 241 and full["bit_exact"]
     with open_recording(tmp_path / "full_False.h5") as rec:
         assert rec.num_steps == full["recorded"]

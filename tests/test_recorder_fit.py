@@ -96,15 +96,20 @@ def test_subclassed_model(tmp_path, built):
     assert rec.variables["sub/head/bias"].layer_class == "Dense"
 
 
-def test_every_n_batches(tmp_path):
+def test_every_n_batches_and_the_final_state(tmp_path):
     keras.utils.set_random_seed(4)
     model, ref, path = mlp(), Reference(), tmp_path / "n.h5"
-    fit(model, [WeightRecorder(path, save_freq=2), ref], epochs=3, n=80, batch_size=16)
+    even = tmp_path / "even.h5"
+    fit(model, [WeightRecorder(path, save_freq=2), WeightRecorder(even, save_freq=5), ref],
+        epochs=3, n=80, batch_size=16)
     rec = open_recording(path)  # 5 batches an epoch, 15 steps: rows at 0, 2, 4, ..., 14
-    assert rec.steps.tolist() == list(range(0, 15, 2))
-    assert rec.epochs.tolist() == [0, 0, 0, 1, 1, 1, 2, 2]
-    assert rec.batches.tolist() == [-1, 1, 3, 0, 2, 4, 1, 3]
+    assert rec.steps.tolist() == [*range(0, 15, 2), 15]  # and the trained model, step 15
+    assert rec.epochs.tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2]
+    assert rec.batches.tolist() == [-1, 1, 3, 0, 2, 4, 1, 3, 4]
     assert_bitwise(path, ref, rows=rec.steps.tolist())
+    loss = rec.scalar("loss")
+    assert np.all(np.isfinite(loss[1:])) and loss[-1] != loss[-2]  # the last batch's logs
+    assert open_recording(even).steps.tolist() == [0, 5, 10, 15]  # no duplicate final row
 
 
 def test_steps_per_execution(tmp_path):

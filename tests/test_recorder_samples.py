@@ -17,8 +17,10 @@ from recorder_helpers import classification_data
 from weightreel.formats import open_recording
 from weightreel.recorder import ModelRecorder
 
-CHECKED_IN = ["origin_demo.h5", "digits_mlp.h5", "digits_cnn.h5", "custom_loop.h5",
+CHECKED_IN = ["origin_demo.h5", "digits_mlp.h5", "digits_cnn.h5", "custom_loop_tf.h5",
               "custom_loop_numpy.h5"]
+SCRIPTS = ["origin_demo.py", "digits_mlp.py", "digits_cnn.py", "custom_loop_tf.py",
+           "custom_loop_numpy.py"]
 
 
 def test_demo_module_records_the_origin_demo(tmp_path):
@@ -49,6 +51,14 @@ def test_sample_scripts_write_recordings(tmp_path, samples_dir, monkeypatch, scr
     rec = open_recording(out)
     assert rec.num_steps > 10 and rec.variable_names
     assert rec.metadata["finished"] is True and "loss" in rec.scalar_names + ["loss"]
+
+
+def test_each_sample_script_writes_the_recording_named_after_it(samples_dir):
+    assert sorted(p.name for p in samples_dir.glob("*.py")) == sorted(SCRIPTS)
+    for script in SCRIPTS:
+        name = script.replace(".py", ".h5")
+        assert name in CHECKED_IN and (samples_dir / name).is_file()
+        assert f'"{name}")' in (samples_dir / script).read_text(), script  # its default OUT
 
 
 @pytest.mark.parametrize("name", CHECKED_IN)

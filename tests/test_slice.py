@@ -11,7 +11,12 @@ from test_cli_support import EPOCHS, NUM_ROWS, SHAPES, make_recording, run_cli, 
 
 from weightreel.formats import RecordingError, open_recording, validate
 from weightreel.formats import slice as slicing
-from weightreel.formats.slice import match_variables, select_rows, slice_recording
+from weightreel.formats.slice import (
+    match_variables,
+    resolve_variable,
+    select_rows,
+    slice_recording,
+)
 
 
 @pytest.fixture(scope="module")
@@ -111,9 +116,15 @@ def test_a_failed_slice_leaves_no_output(recording: Path, tmp_path: Path, monkey
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(slicing, "_copy_epochs", fail)
-    with pytest.raises(OSError):
+    with pytest.raises(RecordingError) as info:
         slice_recording(recording, tmp_path / "o.h5")
+    assert str(info.value) == f"{tmp_path / 'o.h5'}: cannot be written: no space left on the device"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_refuses_a_folder_that_accepts_no_files(recording: Path) -> None:
+    with pytest.raises(RecordingError, match=r"^/proc/o\.h5: cannot be written: folder /proc "):
+        slice_recording(recording, "/proc/o.h5")
 
 
 def test_select_rows_and_match_variables() -> None:
@@ -131,6 +142,35 @@ def test_select_rows_and_match_variables() -> None:
     assert match_variables(names, ["b/*", "a/bias"]) == ["a/bias", "b/kernel"]
     with pytest.raises(ValueError, match="'c' matches no variable"):
         match_variables(names, ["c"])
+
+
+def test_patterns_match_names_without_the_model_name() -> None:
+    names = ["m/dense/kernel", "m/dense/bias", "m/dense_1/kernel", "top"]
+    assert match_variables(names, ["dense/*"]) == ["m/dense/kernel", "m/dense/bias"]
+    assert match_variables(names, ["dense*"]) == names[:3]
+    assert match_variables(names, ["m/dense_1/*", "top"]) == ["m/dense_1/kernel", "top"]
+    assert match_variables(names, ["*/kernel"]) == ["m/dense/kernel", "m/dense_1/kernel"]
+    with pytest.raises(ValueError, match="'ense/kernel' matches no variable"):
+        match_variables(names, ["ense/kernel"])
+
+
+def test_resolve_variable() -> None:
+    names = ["m/dense/kernel", "m/dense/bias", "m/block/dense/kernel", "m/out/kernel", "top"]
+    assert resolve_variable(names, "m/dense/kernel") == "m/dense/kernel"  # exact
+    assert resolve_variable(names, "dense/kernel") == "m/dense/kernel"  # without the model name
+    assert resolve_variable(names, "block/dense/kernel") == "m/block/dense/kernel"
+    assert resolve_variable(names, "out/kernel") == "m/out/kernel"
+    assert resolve_variable(names, "bias") == "m/dense/bias"  # a unique whole-component suffix
+    assert resolve_variable(names, "top") == "top"
+    with pytest.raises(ValueError, match=r"'kernel' is ambiguous: it could be m/dense/kernel, "
+                                         r"m/block/dense/kernel, m/out/kernel"):
+        resolve_variable(names, "kernel")
+    with pytest.raises(ValueError, match=r"no variable 'ias' \(variables: m/dense/kernel"):
+        resolve_variable(names, "ias")  # part of a component is no match
+    with pytest.raises(ValueError, match=r"no variable 'dense/kernal' \(closest: m/dense/kernel"):
+        resolve_variable(names, "dense/kernal")
+    with pytest.raises(ValueError, match="has no variables"):
+        resolve_variable([], "x")
 
 
 def test_cli_slice_and_its_refusals(recording: Path, tmp_path: Path) -> None:

@@ -55,7 +55,7 @@ def test_open_shows_variables_view_and_status(qtbot, window, recording):
     assert "step 60 · epoch 2 · batch 19" in window.timeline.readout.text()
     expected = view.heatmap.layout.to_image(window.model.recording.read("conv2d/kernel", 60))
     np.testing.assert_array_equal(view.heatmap.values, expected)
-    assert view.heatmap.image.qimage == colorize(expected, view.heatmap.limit)  # its colours
+    assert view.heatmap.image.qimage == colorize(expected, view.heatmap.scale)  # its colours
     assert recent_files(window.settings)[0].endswith("synthetic.h5")
 
 

@@ -95,3 +95,20 @@ def test_short_value_axes_label_few_ticks_and_the_trajectory_plot_has_room(qtbot
     window.model.selection.toggle_pick("dense/kernel", (1, 2))
     qtbot.waitUntil(lambda: (1, 2) in view.trajectories.curves, timeout=WAIT_MS)
     assert plot.getAxis("left").style["showValues"]
+
+
+def test_a_small_loss_keeps_its_axis_label_whole(qtbot, window, tmp_path):
+    run, path = SyntheticRun(), tmp_path / "small_loss.h5"
+    writer = RecordingWriter(path)
+    declare(writer, SHAPES)
+    for k in range(30):  # a loss of a few thousandths: no "loss (x0.001)" scaling
+        writer.append(run.arrays(k / 30), step=k, scalars={"loss": 0.004 / (k + 1)})
+    writer.close()
+    assert window.open_file(str(path))
+    axis = window.timeline.loss.getPlotItem().getAxis("left")
+    qtbot.wait(50)  # laid out and drawn once
+    assert axis.labelText == "loss"
+    assert "loss" in axis.labelString() and "x0" not in axis.labelString()
+    assert axis.autoSIPrefixScale == 1.0  # tick values are the loss itself
+    window.timeline.loss.grab()  # paints: the label is worked out again on drawing
+    assert "x0" not in axis.labelString()

@@ -7,6 +7,7 @@ import pytest
 
 from weightreel.formats import RecordingError, RecordingWriter
 from weightreel.viewer.components import (
+    ColorScale,
     Event,
     FrameCache,
     ImageLayout,
@@ -17,6 +18,7 @@ from weightreel.viewer.components import (
     ViewerModel,
     input_image,
     layout_for,
+    one_signed,
     symmetric_limit,
 )
 from weightreel.viewer.components.layout import grid_columns
@@ -165,6 +167,16 @@ def test_symmetric_limit():
     assert symmetric_limit(-0.5, 0.2) == 0.5
     assert symmetric_limit(0.0, 0.0) == 1.0
     assert symmetric_limit(np.nan, np.nan) == 1.0
+
+
+def test_colour_scales_centred_or_sequential():
+    assert one_signed(0.2, 1.5) and one_signed(0.0, 3.0) and one_signed(-4.0, -0.1)
+    assert not one_signed(-0.1, 2.0)  # both signs: centred at zero
+    assert not one_signed(0.0, 0.0) and not one_signed(np.nan, 1.0)  # nothing to spread
+    assert ColorScale.over(-0.5, 0.2, diverging=True) == ColorScale(-0.5, 0.5, True)
+    assert ColorScale.over(0.9, 1.4, diverging=False) == ColorScale(0.9, 1.4, False)
+    assert ColorScale.over(2.0, 2.0, diverging=False).levels == (1.5, 2.5)  # one value
+    assert ColorScale.centred(0.0) == ColorScale.centred(np.inf) == ColorScale(-1, 1, True)
 
 
 def test_recording_model_reads_and_caches_summaries(tmp_path):

@@ -54,7 +54,7 @@ def test_dense_kernel_shows_receptive_fields_and_clicks_map_to_weights(qtbot, wi
     qtbot.waitUntil(lambda: shown(view, 12, (17, 26)), timeout=WAIT_MS)
     weights = window.model.recording.read(NAME, 12)
     np.testing.assert_array_equal(view.heatmap.values[9:17, 9:17], weights[:, 4].reshape(8, 8))
-    assert view.heatmap.image.qimage == colorize(view.heatmap.values, view.heatmap.limit)
+    assert view.heatmap.image.qimage == colorize(view.heatmap.values, view.heatmap.scale)
     assert "8×8 input image" in view.heatmap.plot.getAxis("bottom").labelText
     qtbot.wait(50)  # let the plots lay out before mapping pixels to the screen
     with qtbot.waitSignal(view.trajectories_shown, timeout=WAIT_MS):

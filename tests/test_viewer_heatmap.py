@@ -6,6 +6,7 @@ import time
 import numpy as np
 import pytest
 
+from weightreel.formats import RecordingWriter, VariableSpec
 from weightreel.viewer._qt import style
 from weightreel.viewer._qt.colorize import colorize, pixel_colour
 from weightreel.viewer._qt.errors import ErrorReporter
@@ -13,13 +14,14 @@ from weightreel.viewer._qt.main_window import MainWindow
 from weightreel.viewer._qt.settings import SETTINGS_ENV
 from weightreel.viewer._qt.throttle import Throttle
 from weightreel.viewer.app import application
+from weightreel.viewer.components import ColorScale
 from weightreel.viewer.synthetic import write_synthetic
 
 WAIT_MS = 5000
 
 
-def colour_map_at(fraction):
-    r, g, b = style.colormap().map(np.array([fraction]), mode="byte")[0][:3]
+def colour_map_at(fraction, diverging=True):
+    r, g, b = style.colormap(diverging).map(np.array([fraction]), mode="byte")[0][:3]
     return int(r), int(g), int(b), 255
 
 
@@ -85,12 +87,12 @@ def test_tall_variable_is_coloured_at_screen_size_and_in_full_when_zoomed(qtbot,
     assert cols_per_pixel == 1 and heat.values.shape == (3000, 6)  # hover keeps every value
     assert heat.image.qimage.height() == -(-3000 // rows_per_pixel)
     assert heat.image.boundingRect().height() >= 3000
-    expected = colorize(heat.values, heat.limit, (rows_per_pixel, 1))
+    expected = colorize(heat.values, heat.scale, (rows_per_pixel, 1))
     assert heat.image.qimage == expected
     heat.plot.vb.setRange(yRange=(100, 140), padding=0)  # zoom in: every row on screen
     qtbot.waitUntil(lambda: view.shown_frame.stride == (1, 1), timeout=WAIT_MS)
     assert heat.image.qimage.height() == 3000
-    assert heat.image.qimage == colorize(heat.values, heat.limit)
+    assert heat.image.qimage == colorize(heat.values, heat.scale)
 
 
 def test_histogram_stats_and_cursors_follow_the_step(qtbot, window, tmp_path):
@@ -108,3 +110,58 @@ def test_histogram_stats_and_cursors_follow_the_step(qtbot, window, tmp_path):
         x, counts = view.hist.getData()
         finite = np.isfinite(view.heatmap.values).sum()
         assert counts.sum() == finite  # the shown step's weights, every one counted
+
+
+def test_colorize_over_a_sequential_scale(qtbot):
+    application()
+    scale = ColorScale(0.5, 2.5, diverging=False)
+    image = np.array([[0.5, 1.5, 2.5, 0.0, 9.0, np.nan]], np.float32)
+    q = colorize(image, scale)
+    low, mid, high, below, above, nan = (pixel_colour(q, 0, c) for c in range(6))
+    assert low == below == colour_map_at(0.0, diverging=False)
+    assert high == above == colour_map_at(1.0, diverging=False)
+    assert np.allclose(mid, colour_map_at(0.5, diverging=False), atol=2)
+    assert nan[3] == 0
+
+
+def write_one_signed(path, steps=12):
+    """'bn/moving_variance' > 0 throughout, 'bn/moving_mean' of both signs."""
+    rng = np.random.default_rng(3)
+    writer = RecordingWriter(path)
+    for name, role in (("bn/moving_variance", "moving_variance"), ("bn/moving_mean",
+                                                                    "moving_mean")):
+        writer.declare(name, VariableSpec((4, 8), "float32", layer="bn",
+                                          layer_class="BatchNormalization", role=role))
+    for k in range(steps):
+        variance = rng.uniform(0.8, 1.2 + 0.1 * k, (4, 8)).astype(np.float32)
+        mean = rng.normal(0, 0.3, (4, 8)).astype(np.float32)
+        writer.append({"bn/moving_variance": variance, "bn/moving_mean": mean}, step=k,
+                      scalars={"loss": 1.0 / (k + 1)})
+    writer.close()
+    return str(path)
+
+
+def test_a_positive_variable_gets_a_sequential_colour_map(qtbot, window, tmp_path):
+    assert window.open_file(write_one_signed(tmp_path / "bn.h5"), step=11)
+    window.model.selection.set_names(["bn/moving_variance", "bn/moving_mean"])
+    variance = window.views.views["bn/moving_variance"]
+    mean = window.views.views["bn/moving_mean"]
+    for view in (variance, mean):
+        qtbot.waitUntil(lambda v=view: v.shown_index == 11, timeout=WAIT_MS)
+    lo, hi = window.model.recording.value_range("bn/moving_variance")
+    heat = variance.heatmap
+    assert not heat.scale.diverging and heat.levels == (lo, hi) and lo > 0.5
+    assert heat.bar.levels() == (lo, hi)
+    assert heat.bar.colorMap().name == style.colormap(diverging=False).name
+    assert heat.image.qimage == colorize(heat.values, heat.scale)
+    colours = {pixel_colour(heat.image.qimage, r, c) for r in range(4) for c in range(8)}
+    assert len(colours) >= 16  # spread over the map, not one flat colour
+    centred = mean.heatmap
+    assert centred.scale.diverging and centred.levels[0] == -centred.levels[1]
+    assert centred.bar.colorMap().name == style.colormap().name
+    window.model.set_color_mode("step")  # fitted to the step, still sequential
+    qtbot.waitUntil(lambda: heat.image.qimage == colorize(heat.values, heat.scale)
+                    and heat.levels != (lo, hi), timeout=WAIT_MS)
+    row = window.model.recording.summary_row("bn/moving_variance", 11)
+    assert not heat.scale.diverging
+    assert heat.levels == (row["q0.001"], row["q0.999"])

@@ -36,13 +36,14 @@ def recording(tmp_path_factory):
 
 
 def test_screenshot_renders_the_chosen_step(recording, tmp_path):
-    out0, out60 = tmp_path / "a.png", tmp_path / "b.png"
-    for out, step in ((out0, 0), (out60, 60)):
-        done = run_viewer(recording, "--step", str(step), "--screenshot", str(out),
+    out0, out60, default = tmp_path / "a.png", tmp_path / "b.png", tmp_path / "c.png"
+    for out, step in ((out0, ["--step", "0"]), (out60, ["--step", "60"]), (default, [])):
+        done = run_viewer(recording, *step, "--screenshot", str(out),
                           "--var", "conv2d/kernel", "--var", "dense/kernel", tmp_path=tmp_path)
         assert done.returncode == 0, done.stderr
         assert done.stderr == ""  # no Qt noise on success
     a, b = pixels(out0), pixels(out60)
+    np.testing.assert_array_equal(pixels(default), b)  # no --step: the last (trained) step
     assert a.shape == b.shape and a.shape[0] > 500 and a.shape[1] > 1000
     assert a.std() > 20  # not blank
     colours = np.unique(a.reshape(-1, 3), axis=0)

@@ -10,7 +10,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m weightreel.viewer",
                                      description="Replay a weightreel recording.")
     parser.add_argument("file", nargs="?", help="the recording (.h5) to open")
-    parser.add_argument("--step", type=int, help="global step number to show first")
+    parser.add_argument("--step", type=int,
+                        help="global step number to show first (default: the first step; "
+                        "with --screenshot, the last)")
     parser.add_argument("--screenshot", metavar="OUT.png",
                         help="render the window offscreen into OUT.png and exit")
     parser.add_argument("--follow", action="store_true",

@@ -8,7 +8,13 @@ import sys
 
 from weightreel.formats import open_recording, validate
 
-from ._cli_common import check_variables, choose_rows, progress_bar, step_position
+from ._cli_common import (
+    check_output,
+    check_variables,
+    choose_rows,
+    progress_bar,
+    step_position,
+)
 
 IMAGE_FORMATS = ("png", "gif", "mp4")
 
@@ -33,10 +39,14 @@ def run_validate(args: argparse.Namespace) -> int:
 
 
 def run_view(args: argparse.Namespace) -> int:
-    if args.file is not None:
-        open_recording(args.file).close()  # a bad file fails here, in one line, before Qt starts
+    step, variables = args.step, args.variable
+    if args.file is None:
+        if args.screenshot is not None or step is not None or variables:
+            raise ValueError("--screenshot, --step and --variable need a recording FILE")
+    else:  # a bad file, step or variable fails here, in one line, before Qt starts
+        step, variables = _view_choices(args)
     if args.screenshot is not None:
-        check_output(args.screenshot, args.file)
+        check_output(args.screenshot, args.file, ".png")
     elif _no_display():
         raise ValueError("no display to open the viewer on (DISPLAY is not set); use "
                          "--screenshot OUT.png to render a picture without one")
@@ -45,9 +55,23 @@ def run_view(args: argparse.Namespace) -> int:
     except ImportError as exc:
         raise ValueError(f"the viewer cannot start ({exc}); install it with "
                          "pip install 'weightreel[viewer]'") from None
-    kwargs = {"variables": args.variable} if args.variable else {}
-    return int(launch(args.file, step=args.step, screenshot=args.screenshot, follow=args.follow,
+    kwargs = {"variables": variables} if variables else {}
+    return int(launch(args.file, step=step, screenshot=args.screenshot, follow=args.follow,
                       **kwargs) or 0)
+
+
+def _view_choices(args: argparse.Namespace) -> tuple[int | None, list[str] | None]:
+    """The step and variables to show: --step must be recorded (when following, it may also
+    lie past the end); a screenshot without --step shows the last recorded step."""
+    with open_recording(args.file) as rec:
+        variables = check_variables(rec, args.variable) if args.variable else None
+        step = args.step
+        if step is None:
+            if args.screenshot is not None and rec.num_steps:
+                step = int(rec.steps[-1])
+        elif not (args.follow and rec.num_steps and step > int(rec.steps[-1])):
+            step_position(rec, step)
+    return step, variables
 
 
 def _no_display() -> bool:
@@ -72,7 +96,7 @@ def run_slice(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     fmt = args.to or export_format_of(args.output)
-    check_output(args.output, args.input)
+    check_output(args.output, args.input, f".{fmt}")
     with open_recording(args.input) as rec:
         if fmt in IMAGE_FORMATS:
             return _export_image(rec, args, fmt)
@@ -117,7 +141,7 @@ def _export_image(rec, args: argparse.Namespace, fmt: str) -> int:
 def run_plot(args: argparse.Namespace) -> int:
     from .plot import default_variables, plot_trajectories
 
-    check_output(args.out, args.input)
+    check_output(args.out, args.input, ".png")
     with open_recording(args.input) as rec:
         names = check_variables(rec, args.variable) if args.variable else default_variables(rec)
         plot_trajectories(rec, args.out, names)
@@ -133,17 +157,6 @@ def export_format_of(path: str) -> str:
         raise ValueError(f"{path}: cannot tell the format from the extension; "
                          "give --to npz|csv|png|gif|mp4")
     return ext
-
-
-def check_output(out: str, source: str | None) -> None:
-    """Refuse an output path that is a folder, lies in a missing folder, or is the input."""
-    if os.path.isdir(out):
-        raise ValueError(f"{out}: is a directory; give the output file's name")
-    parent = os.path.dirname(os.path.abspath(out))
-    if not os.path.isdir(parent):
-        raise ValueError(f"{out}: cannot be written: folder {parent} does not exist")
-    if source and os.path.exists(out) and os.path.exists(source) and os.path.samefile(out, source):
-        raise ValueError(f"{out}: is the input recording; choose another output name")
 
 
 def _one_variable(rec, names: list[str] | None, fmt: str) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -67,13 +69,55 @@ def choose_rows(rec: Any, step: int | None = None, steps: StepRange | None = Non
 
 
 def check_variables(rec: Any, names: Sequence[str]) -> list[str]:
-    """Return `names` if all are variables of `rec`; ValueError naming the first that isn't."""
+    """The recorded names that `names` mean (see formats.slice.resolve_variable), in order and
+    without repeats; ValueError naming the file and the first name that means none or several.
+    """
+    from weightreel.formats.slice import resolve_variable
+
+    found = []
     for name in names:
-        if name not in rec.variables:
-            known = rec.variable_names
-            shown = ", ".join(known[:8]) + (" ..." if len(known) > 8 else "")
-            raise ValueError(f"{rec.path}: no variable {name!r} (variables: {shown or 'none'})")
-    return list(names)
+        try:
+            found.append(resolve_variable(rec.variable_names, name))
+        except ValueError as exc:
+            raise ValueError(f"{rec.path}: {exc}") from None
+    return list(dict.fromkeys(found))
+
+
+def check_output(out: str, source: str | None, extension: str | None = None) -> None:
+    """Refuse an output path that is a folder, lies in a missing or unwritable folder, is the
+    input, or (given `extension`, such as '.png') has another extension than the data written.
+    """
+    if os.path.isdir(out):
+        raise ValueError(f"{out}: is a directory; give the output file's name")
+    parent = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(parent):
+        raise ValueError(f"{out}: cannot be written: folder {parent} does not exist")
+    if source and os.path.exists(out) and os.path.exists(source) and os.path.samefile(out, source):
+        raise ValueError(f"{out}: is the input recording; choose another output name")
+    if extension is not None:
+        check_extension(out, extension)
+    from weightreel.formats.slice import check_writable
+
+    check_writable(out)
+
+
+def check_extension(out: str, extension: str) -> None:
+    """ValueError unless `out` ends with `extension` (any case): the data written is that kind."""
+    if os.path.splitext(out)[1].lower() != extension:
+        stem = os.path.splitext(os.path.basename(out))[0] or "out"
+        raise ValueError(f"{out}: this writes {extension[1:].upper()} data, so the file name "
+                         f"must end in {extension} (e.g. {stem}{extension})")
+
+
+def positive_number(text: str) -> float:
+    """A finite number greater than zero (argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a number greater than 0")
+    return value
 
 
 class _NoBar:

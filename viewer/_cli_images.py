@@ -10,8 +10,14 @@ from typing import Any
 
 import numpy as np
 
-FIG_SIZE = (6.4, 4.8)  # inches; at DPI this is 640 x 480 pixels (even, as H.264 needs)
 DPI = 100
+IMAGE_MAX = (5.0, 4.4)  # inches: the largest heatmap drawn
+MARGINS = (1.8, 1.5)  # inches around the heatmap: colour bar, ticks, labels, title
+FIG_MIN = (3.6, 2.8)  # inches: the smallest figure (room for the title and colour bar)
+FIG_MAX = (6.8, 5.8)
+MAX_CELL = 0.5  # inches: the largest drawn cell (a 2x1 variable is not blown up)
+TITLE_POINTS = 10
+TITLE_MIN_POINTS = 7
 CMAP = "RdBu_r"
 Progress = Callable[[int, int], None]
 AXIS_LABELS = {0: "", 1: "element", 2: "column (rows: first axis)",
@@ -38,30 +44,88 @@ def symmetric_limit(lo: float, hi: float) -> float:
     return limit if np.isfinite(limit) and limit > 0 else 1.0
 
 
+def figure_size(rows: int, cols: int) -> tuple[float, float]:
+    """Figure inches for a rows x cols picture: sized to its aspect within limits, so a narrow
+    variable does not sit in a mostly empty frame. Whole, even pixel counts (H.264 needs them).
+    """
+    ratio = min(max(rows / max(cols, 1), 1 / 8), 8)  # pictures beyond 8:1 are stretched
+    if ratio <= IMAGE_MAX[1] / IMAGE_MAX[0]:
+        width, height = IMAGE_MAX[0], IMAGE_MAX[0] * ratio
+    else:
+        width, height = IMAGE_MAX[1] / ratio, IMAGE_MAX[1]
+    cell = min(width / max(cols, 1), height / max(rows, 1))
+    if cell > MAX_CELL:  # a few big cells: draw them smaller
+        width, height = width * MAX_CELL / cell, height * MAX_CELL / cell
+    fig_w = min(max(width + MARGINS[0], FIG_MIN[0]), FIG_MAX[0])
+    fig_h = min(max(height + MARGINS[1], FIG_MIN[1]), FIG_MAX[1])
+    return tuple(2 * round(x * DPI / 2) / DPI for x in (fig_w, fig_h))  # type: ignore[return-value]
+
+
 def _figure(picture: np.ndarray, limit: float, title: str, rank: int) -> tuple[Any, Any, Any]:
     import matplotlib
 
     matplotlib.use("Agg", force=True)
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
-    fig = Figure(figsize=FIG_SIZE, dpi=DPI)
+    h, w = picture.shape
+    fig = Figure(figsize=figure_size(h, w), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    cmap = matplotlib.colormaps[CMAP].copy()
-    cmap.set_bad("#d9d9d9")
-    h, w = picture.shape
+    cmap = matplotlib.colormaps[CMAP].with_extremes(bad="#d9d9d9")
     aspect = "equal" if 1 / 8 <= h / w <= 8 else "auto"
     image = ax.imshow(picture, cmap=cmap, vmin=-limit, vmax=limit, aspect=aspect,
                       interpolation="nearest")
-    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
-    heading = ax.set_title(title, fontsize=10)
+    for axis in (ax.xaxis, ax.yaxis):  # cells are whole numbers: no ticks at -0.5, 0.25, ...
+        axis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+    fig.colorbar(image, ax=ax, shrink=0.9)
     ax.set_xlabel(AXIS_LABELS.get(rank, "last axis"), fontsize=9)
-    return fig, image, heading
+    heading = fig.suptitle(title, fontsize=TITLE_POINTS)
+    chars = fit_title(fig, heading)
+    fig.set_layout_engine("none")  # keep the layout fixed from frame to frame
+
+    def retitle(text: str) -> None:  # later frames: the same size, wrapped the same way
+        heading.set_text(text if chars is None else _wrapped(text, chars))
+
+    return fig, image, retitle
+
+
+def fit_title(fig: Any, heading: Any) -> float | None:
+    """Shrink the title (down to TITLE_MIN_POINTS), then wrap it at '/', until it fits the
+    figure's width; the layout is redone for the final title. Returns the characters per line
+    it was wrapped to, or None."""
+    fig.canvas.draw()
+    width = fig.canvas.get_width_height()[0] - 8
+    renderer = fig.canvas.get_renderer()
+    size = TITLE_POINTS
+    while heading.get_window_extent(renderer).width > width and size > TITLE_MIN_POINTS:
+        size -= 1
+        heading.set_fontsize(size)
+    chars = None
+    if heading.get_window_extent(renderer).width > width:
+        chars = width / (0.62 * size * DPI / 72)
+        heading.set_text(_wrapped(heading.get_text(), chars))
+    fig.canvas.draw()
+    return chars
+
+
+def _wrapped(text: str, chars: float) -> str:
+    out = []
+    for line in text.splitlines():
+        parts = line.replace("/", "/\n").splitlines()
+        current = ""
+        for part in parts:
+            if current and len(current) + len(part) > chars:
+                out.append(current)
+                current = ""
+            current += part
+        out.append(current)
+    return "\n".join(out)
 
 
 def _title(rec, name: str, row: int) -> str:
-    return (f"{name}  step {int(rec.steps[row])}  "
+    return (f"{name}\nstep {int(rec.steps[row])}  "
             f"(epoch {int(rec.epochs[row])}, batch {int(rec.batches[row])})")
 
 
@@ -94,19 +158,19 @@ def export_animation(rec, out: str, name: str, rows: np.ndarray, fmt: str, fps: 
     limit = symmetric_limit(np.nanmin(lows), np.nanmax(highs)) if np.isfinite(
         np.concatenate([lows, highs])).any() else 1.0
     values = rec.read(name, int(rows[0]))
-    fig, image, heading = _figure(heatmap_layout(values), limit, _title(rec, name, int(rows[0])),
+    fig, image, retitle = _figure(heatmap_layout(values), limit, _title(rec, name, int(rows[0])),
                                   np.ndim(values))
-    frames = _frames(rec, name, rows, fig, image, heading, progress)
+    frames = _frames(rec, name, rows, fig, image, retitle, progress)
     if fmt == "gif":
         _write_gif(out, frames, fps)
     else:
         _write_mp4(out, frames, fps, fig)
 
 
-def _frames(rec, name, rows, fig, image, heading, progress):
+def _frames(rec, name, rows, fig, image, retitle, progress):
     for k, row in enumerate(rows):
         image.set_data(heatmap_layout(rec.read(name, int(row))))
-        heading.set_text(_title(rec, name, int(row)))
+        retitle(_title(rec, name, int(row)))
         fig.canvas.draw()
         yield np.asarray(fig.canvas.buffer_rgba())[:, :, :3].copy()
         if progress is not None:

@@ -44,8 +44,10 @@ def launch(path: str | None, step: int | None = None, screenshot: str | None = N
            follow: bool = False, variables: list[str] | None = None) -> int:
     """Open the viewer on `path` (or empty) and run until closed; returns the exit code.
 
-    With `screenshot`, render the window offscreen at global step `step` into that PNG and
-    exit: 0 on success, 2 (and one line on stderr) if the file cannot be shown.
+    With `screenshot`, render the window offscreen at global step `step` (None: the last
+    recorded step, the trained weights) into that PNG and exit: 0 on success, 2 (and one line
+    on stderr) if the file cannot be shown. Opened in the window, a file starts at `step`, or
+    at the first step (ready to replay the training) when None.
     """
     _want_offscreen(screenshot)
     app = application()
@@ -79,6 +81,8 @@ def _screenshot(app, window, path, step, out, variables) -> int:
     try:
         window.loader.reset()
         window.model.open(path, step)
+        if step is None:
+            window.model.dims.go_last()
         unknown = [v for v in variables or [] if v not in window.model.recording.rec.variables]
         if unknown:
             raise RecordingError(path, f"has no variable {unknown[0]!r}")

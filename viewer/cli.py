@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from ._cli_common import parse_step_range, positive_int
+from ._cli_common import parse_step_range, positive_int, positive_number
 
 PROG = "weightreel"
 EXPORT_FORMATS = ("npz", "csv", "png", "gif", "mp4")
@@ -61,11 +61,15 @@ def _add_view(sub) -> None:
                        description="Open a recording in the desktop viewer (needs the 'viewer' "
                                    "extra: PyQt5, pyqtgraph).")
     p.add_argument("file", metavar="FILE", nargs="?")
-    p.add_argument("--step", type=int, metavar="K", help="start at global step K")
-    p.add_argument("--screenshot", metavar="OUT.png", help="save a screenshot and quit")
+    p.add_argument("--step", type=int, metavar="K",
+                   help="start at global step K (a recorded step; default: the first, or the "
+                        "last with --screenshot)")
+    p.add_argument("--screenshot", metavar="OUT.png",
+                   help="save a PNG screenshot and quit (at the last step unless --step)")
     p.add_argument("--follow", action="store_true", help="follow a recording being written")
     p.add_argument("--variable", action="append", metavar="NAME",
-                   help="variable to show (repeatable; default: the viewer's choice)")
+                   help="variable to show (repeatable; the model's name may be left out: "
+                        "dense/kernel; default: the viewer's choice)")
     p.set_defaults(run="view")
 
 
@@ -83,7 +87,8 @@ def _add_slice(sub) -> None:
     p.add_argument("--every", type=positive_int, default=1, metavar="N",
                    help="keep every N-th of the selected steps (the first is kept)")
     p.add_argument("--include", action="append", metavar="PATTERN",
-                   help="keep variables whose name matches PATTERN (fnmatch: 'dense*/kernel'); "
+                   help="keep variables whose name, or name without its first component (the "
+                        "model's name), matches PATTERN (fnmatch: 'dense*/kernel'); "
                         "repeatable; default all")
     p.add_argument("--float16", action="store_true", help="store floating-point values as float16")
     p.add_argument("--compress", action="store_true", help="compress the variables (gzip)")
@@ -113,7 +118,7 @@ def _add_export(sub) -> None:
                        help="global steps A (inclusive) to B (exclusive)")
     p.add_argument("--max-frames", type=positive_int, default=300, metavar="N",
                    help="gif/mp4: at most N frames, spread evenly over the range (default 300)")
-    p.add_argument("--fps", type=float, default=10.0,
+    p.add_argument("--fps", type=positive_number, default=10.0, metavar="N",
                    help="gif/mp4: frames per second (default 10)")
     p.set_defaults(run="export")
 
@@ -122,8 +127,10 @@ def _add_plot(sub) -> None:
     p = sub.add_parser(
         "plot", help="plot weight trajectories over the steps, with the loss",
         description="Plot each chosen variable over the steps: every weight of a small variable "
-                    "(up to 64 elements), quantile bands (5-95%%, 25-75%%, median) of a large "
-                    "one, and the loss underneath.")
+                    "(up to 64 elements; a legend names up to 8 of them), quantile bands (5-95%, "
+                    "25-75%, median) of a large one, and the loss underneath. A variable may be "
+                    "named without the model's name, e.g. dense/kernel for "
+                    "mymodel/dense/kernel.")
     p.add_argument("input", metavar="IN")
     p.add_argument("--out", "-o", required=True, metavar="PNG", help="output picture (.png)")
     p.add_argument("--variable", action="append", metavar="NAME",

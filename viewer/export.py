@@ -123,8 +123,14 @@ class _replacing:
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
             os.replace(self.tmp, self.out)
-        else:
-            try:
-                os.remove(self.tmp)
-            except OSError:
-                pass
+            return
+        try:
+            os.remove(self.tmp)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):  # name OUT, not the temporary file, with a short reason
+            from weightreel.formats.slice import write_problem
+
+            folder = os.path.dirname(os.path.abspath(self.out))
+            raise ValueError(f"{self.out}: cannot be written: {write_problem(exc, folder)}"
+                             ) from exc

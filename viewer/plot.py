@@ -7,10 +7,12 @@ summary bands from the recorded quantiles: q0.05-q0.95, q0.25-q0.75 and the medi
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 SMALL = 64  # variables with at most this many elements are drawn weight by weight
+LEGEND_MAX = 8  # a legend names each line of variables with at most this many elements
 MAX_POINTS = 4000  # longer runs are subsampled to about this many steps
 DEFAULT_VARIABLES = 4
 
@@ -22,10 +24,16 @@ def default_variables(rec) -> list[str]:
 
 def plot_trajectories(rec, out: str, names: Sequence[str], dpi: int = 120) -> None:
     """Save the trajectory figure of variables `names` (and the loss) as a PNG at `out`."""
+    trajectory_figure(rec, names, dpi).savefig(out, format="png")
+
+
+def trajectory_figure(rec, names: Sequence[str], dpi: int = 120) -> Any:
+    """The trajectory figure (a matplotlib Figure) of variables `names` and the loss."""
     import matplotlib
 
     matplotlib.use("Agg", force=True)
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     if rec.num_steps == 0:
         raise ValueError(f"{rec.path}: has no steps to plot")
@@ -39,9 +47,17 @@ def plot_trajectories(rec, out: str, names: Sequence[str], dpi: int = 120) -> No
         _variable_panel(ax, rec, name, rows, steps)
     _loss_panel(axes[-1], rec, rows, steps)
     axes[-1].set_xlabel("global step")
+    axes[-1].xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
     title = rec.metadata.get("model_name") or rec.path
     fig.suptitle(f"{title}: weights over training", fontsize=11)
-    fig.savefig(out, format="png")
+    return fig
+
+
+def weight_labels(shape: tuple[int, ...]) -> list[str]:
+    """Legend names of every weight of a variable, in C order: w[0,0], w[0,1], ... (w: scalar)."""
+    from .export import element_columns
+
+    return element_columns("w", tuple(shape))
 
 
 def _variable_panel(ax, rec, name: str, rows: np.ndarray, steps: np.ndarray) -> None:
@@ -49,8 +65,15 @@ def _variable_panel(ax, rec, name: str, rows: np.ndarray, steps: np.ndarray) -> 
     shape = "x".join(map(str, info.shape)) or "scalar"
     if info.size <= SMALL:
         values = _read_rows(rec, name, rows).reshape(len(rows), -1)
-        ax.plot(steps, values, linewidth=0.9, alpha=0.85)
-        ax.set_title(f"{name} ({shape}): every weight", fontsize=9, loc="left")
+        lines = ax.plot(steps, values, linewidth=0.9, alpha=0.85)
+        if info.size <= LEGEND_MAX:
+            for line, label in zip(lines, weight_labels(info.shape), strict=True):
+                line.set_label(label)
+            ax.legend(loc="best", fontsize=7, ncols=min(info.size, 4))
+            ax.set_title(f"{name} ({shape}): every weight", fontsize=9, loc="left")
+        else:  # too many lines to name: say how many there are
+            ax.set_title(f"{name} ({shape}): {info.size} weights, one line each", fontsize=9,
+                         loc="left")
     else:
         band = {c: rec.summary_column(name, c)[rows] for c in ("q0.05", "q0.25", "q0.5",
                                                                "q0.75", "q0.95")}

@@ -1,4 +1,5 @@
-"""HeatmapPlot: one step of a variable as an image, colour scale centred at zero, clickable.
+"""HeatmapPlot: one step of a variable as an image with its colour bar (a scale centred at zero,
+or a sequential one for a variable that keeps to one side of zero), clickable.
 
 The image arrives colour-mapped (a QImage made in the reader threads, see colorize.py), so
 showing a step costs the GUI thread one drawImage and nothing else.
@@ -13,7 +14,7 @@ import pyqtgraph as pg
 from PyQt5.QtCore import QRectF
 from PyQt5.QtGui import QImage, QPainter
 
-from ..components import ImageLayout, format_element
+from ..components import ColorScale, ImageLayout, format_element
 from . import style
 
 FEW_PIXELS = 12  # an axis this short gets a tick at every pixel (none between)
@@ -66,7 +67,7 @@ class HeatmapPlot:
         plot.addItem(self.markers)
         self.markers.setVisible(False)
         self.values: np.ndarray | None = None
-        self.limit = 1.0
+        self.scale = ColorScale.centred(1.0)
 
     def set_layout(self, layout: ImageLayout) -> None:
         """Lay the variable out anew (the frames shown next must follow it): axes and range."""
@@ -113,18 +114,20 @@ class HeatmapPlot:
             if ticked and count <= FEW_PIXELS:
                 axis.setTicks([[(k, str(k)) for k in range(count)]])
 
-    def show(self, values: np.ndarray, qimage: QImage, limit: float,
+    def show(self, values: np.ndarray, qimage: QImage, scale: ColorScale,
              stride: tuple[int, int] = (1, 1)) -> None:
-        """Show one step: its values (for hover) and their colours, mapped over ±limit."""
+        """Show one step: its values (for hover) and their colours, mapped over `scale`."""
         self.values = values
         self.image.set_qimage(qimage, stride)
-        if limit != self.limit or self.bar.levels() != (-limit, limit):
-            self.limit = limit
-            self.bar.setLevels((-limit, limit))
+        if scale.diverging != self.scale.diverging:
+            self.bar.setColorMap(style.colormap(scale.diverging))
+        if scale != self.scale or self.bar.levels() != scale.levels:
+            self.scale = scale
+            self.bar.setLevels(scale.levels)
 
     @property
     def levels(self) -> tuple[float, float]:
-        return -self.limit, self.limit
+        return self.scale.levels
 
     def set_picks(self, elements: list[tuple[int, ...]]) -> None:
         spots = []

@@ -5,7 +5,7 @@ request still waiting (stale ones are dropped, never read); a finished read that
 wanted goes to the cache only. While idle, the loader prefetches the next frames in the
 direction of play.
 
-A read also maps the values to colours (colorize.py) with the colour limit the view gives for
+A read also maps the values to colours (colorize.py) with the colour scale the view gives for
 that position and the stride its size on screen allows, so the GUI thread only draws; a cached
 frame coloured or laid out otherwise (the colour mode or layout changed, the run's range grew,
 the view was zoomed or resized) counts as missing. Histograms are counted in the
@@ -22,7 +22,7 @@ import numpy as np
 from PyQt5.QtCore import QObject, QRunnable, QThreadPool, pyqtSignal
 from PyQt5.QtGui import QImage
 
-from ..components import FrameCache, ImageLayout, RecordingModel, StaleReadError
+from ..components import ColorScale, FrameCache, ImageLayout, RecordingModel, StaleReadError
 from .colorize import colorize
 
 HIST_BINS = 64
@@ -36,8 +36,8 @@ class Frame:
     name: str
     index: int
     image: np.ndarray  # float32, laid out by ImageLayout
-    qimage: QImage  # the colours over ±limit of every stride-th row and column of the image
-    limit: float
+    qimage: QImage  # the colours (over `scale`) of every stride-th row and column of the image
+    scale: ColorScale
     stride: tuple[int, int]  # (rows, columns)
     layout: ImageLayout | None = None  # as the view asked; None: the plain one of its rank
     counts: np.ndarray | None = None  # histogram counts over `hist_range`
@@ -105,7 +105,7 @@ class FrameLoader(QObject):
         self._busy: set[str] = set()  # variables with a read running
         self._wanted: dict[str, int] = {}  # the latest requested position per variable
         self._ranges: dict[str, tuple[float, float]] = {}
-        self._limits: dict[str, Callable[[int], float]] = {}
+        self._scales: dict[str, Callable[[int], ColorScale]] = {}
         self._strides: dict[str, tuple[int, int]] = {}
         self._layouts: dict[str, ImageLayout] = {}
         self._tasks: dict[Any, Callable[[], Any]] = {}  # waiting one-off tasks by key
@@ -120,7 +120,7 @@ class FrameLoader(QObject):
 
     def reset(self) -> None:
         """Forget everything cached and wanted (reads of older files are already ignored).
-        The views' colour limits and histogram ranges stay: they go with `forget`."""
+        The views' colour scales and histogram ranges stay: they go with `forget`."""
         self.cache.clear()
         self._wanted.clear()
         self._tasks.clear()
@@ -129,9 +129,10 @@ class FrameLoader(QObject):
     def set_hist_range(self, name: str, hist_range: tuple[float, float]) -> None:
         self._ranges[name] = hist_range
 
-    def set_limits(self, name: str, limit_of: Callable[[int], float]) -> None:
-        """How frames of `name` are coloured: ±limit_of(position), asked on the GUI thread."""
-        self._limits[name] = limit_of
+    def set_scales(self, name: str, scale_of: Callable[[int], ColorScale]) -> None:
+        """How frames of `name` are coloured: over scale_of(position), asked on the GUI
+        thread."""
+        self._scales[name] = scale_of
 
     def set_stride(self, name: str, stride: tuple[int, int]) -> None:
         """Colour every stride[0]-th row and stride[1]-th column of `name` only (it is shown
@@ -146,15 +147,15 @@ class FrameLoader(QObject):
         self._layouts[name] = layout
 
     def _colouring(self, name: str, index: int
-                   ) -> tuple[float, tuple[int, int], ImageLayout | None]:
-        limit_of = self._limits.get(name)
-        limit = 1.0 if limit_of is None else float(limit_of(index))
-        return limit, self.stride(name), self._layouts.get(name)
+                   ) -> tuple[ColorScale, tuple[int, int], ImageLayout | None]:
+        scale_of = self._scales.get(name)
+        scale = ColorScale.centred(1.0) if scale_of is None else scale_of(index)
+        return scale, self.stride(name), self._layouts.get(name)
 
     def cached(self, name: str, index: int) -> Frame | None:
         """The cached frame of `name` at `index`, if coloured as the view now wants it."""
         frame = self.cache.get((self.generation, name, int(index)))
-        if frame is None or (frame.limit, frame.stride, frame.layout) != self._colouring(
+        if frame is None or (frame.scale, frame.stride, frame.layout) != self._colouring(
                 name, index):
             return None
         return frame
@@ -173,7 +174,7 @@ class FrameLoader(QObject):
 
     def forget(self, name: str) -> None:
         """The view of `name` is gone: stop reading, colouring and counting for it."""
-        for table in (self._wanted, self._limits, self._strides, self._layouts, self._ranges,
+        for table in (self._wanted, self._scales, self._strides, self._layouts, self._ranges,
                       self._count_waiting):
             table.pop(name, None)
 
@@ -204,12 +205,12 @@ class FrameLoader(QObject):
                 return i
         return None
 
-    def _read_frame(self, name: str, index: int, limit: float, stride: tuple[int, int],
+    def _read_frame(self, name: str, index: int, scale: ColorScale, stride: tuple[int, int],
                     layout: ImageLayout | None) -> Frame:
         """(worker thread) Read one step, lay it out as an image and colour it."""
         data = self.recording.read(name, index)
         image = (layout or ImageLayout(tuple(data.shape))).to_image(data)
-        return Frame(name, index, image, colorize(image, limit, stride), limit, stride, layout)
+        return Frame(name, index, image, colorize(image, scale, stride), scale, stride, layout)
 
     def _on_done(self, key: Any, result: Any, error: BaseException | None) -> None:
         if key[0] == "counts":

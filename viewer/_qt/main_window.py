@@ -72,7 +72,6 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.timeline)
         self.setCentralWidget(central)
         self.variables = VariablesPanel(self.model)
-        self.variables.setMinimumWidth(250)
         dock = QDockWidget("Variables", self)
         dock.setObjectName("variables-dock")
         dock.setWidget(self.variables)

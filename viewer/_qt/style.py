@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 
 COLORMAP = "CET-D1A"  # diverging blue-white-red, centred at zero
+SEQUENTIAL_COLORMAP = "viridis"  # for variables on one side of zero: dark low, yellow high
 CURRENT_PEN = {"color": (220, 60, 30), "width": 1.5}
 TRACE_COLORS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
                 (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
@@ -19,10 +20,10 @@ def configure() -> None:
                         antialias=False, exitCleanup=False)
 
 
-def colormap():
+def colormap(diverging: bool = True):
     import pyqtgraph as pg
 
-    return pg.colormap.get(COLORMAP)
+    return pg.colormap.get(COLORMAP if diverging else SEQUENTIAL_COLORMAP)
 
 
 def lut():

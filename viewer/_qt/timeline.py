@@ -49,6 +49,7 @@ class LossStrip(pg.PlotWidget):
         self.setMouseEnabled(x=False, y=False)
         self.hideButtons()
         self.getPlotItem().setLabel("bottom", "step")
+        self.getPlotItem().getAxis("left").enableAutoSIPrefix(False)  # no "loss (x0.001)"
         self.curve = self.plot([], [], pen=pg.mkPen((40, 40, 40), width=1))
         self.curve.setDownsampling(auto=True, method="peak")
         self.curve.setClipToView(True)

@@ -12,7 +12,7 @@ import pyqtgraph as pg
 from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtWidgets import QHBoxLayout, QLabel, QSplitter, QToolButton, QVBoxLayout, QWidget
 
-from ..components import ViewerModel, symmetric_limit
+from ..components import ColorScale, ViewerModel, one_signed
 from .heatmap import HeatmapPlot
 from .loader import HIST_BINS, HIST_SAMPLE, Frame, FrameLoader, histogram
 from .over_time import DistributionPlot, TrajectoryPlot, sparse_axes, thin
@@ -51,7 +51,7 @@ class VariableView(QWidget):
         loader.frame_ready.connect(self._on_frame)
         loader.counts_ready.connect(self._on_counts)
         loader.task_done.connect(self._on_task)
-        loader.set_limits(name, self._limit)
+        loader.set_scales(name, self._scale)
         loader.set_layout(name, self.heatmap.layout)
         self._on_grown(model.recording.num_steps)
         self.heatmap.plot.vb.sigTransformChanged.connect(self._on_zoom)
@@ -148,7 +148,7 @@ class VariableView(QWidget):
         return (index - shown) * d > 0 and (self.model.dims.index - index) * d > 0
 
     def _show(self, frame: Frame) -> None:
-        self.heatmap.show(frame.image, frame.qimage, frame.limit, frame.stride)
+        self.heatmap.show(frame.image, frame.qimage, frame.scale, frame.stride)
         self.shown_index, self.shown_frame = frame.index, frame
         self.slow.poke()
         self.frame_shown.emit(frame.index)
@@ -184,14 +184,16 @@ class VariableView(QWidget):
         self.hist_plot.setYRange(0, self._hist_top, padding=0)
         self.hist_shown_index = frame.index
 
-    def _limit(self, index: int) -> float:
+    def _scale(self, index: int) -> ColorScale:
+        """The colours of position `index`: the run's scale, or one fitted to that step (of
+        the same kind as the run's: diverging, or sequential for a one-signed variable)."""
         if self.model.color_mode == "run":
-            return self.run_limit
+            return self.run_scale
         row = self.model.recording.summary_row(self.name, index)
         lo, hi = row["q0.001"], row["q0.999"]
         if lo == hi:
             lo, hi = row["min"], row["max"]
-        return symmetric_limit(lo, hi)
+        return ColorScale.over(lo, hi, self.run_scale.diverging)
 
     def _show_stats(self, index: int) -> None:
         if index >= self.model.recording.num_steps:
@@ -227,7 +229,8 @@ class VariableView(QWidget):
     def _on_grown(self, num_steps: int) -> None:
         rec = self.model.recording
         lo, hi = rec.value_range(self.name)
-        self.run_limit = symmetric_limit(lo, hi)
+        sequential = one_signed(*rec.value_range(self.name, robust=False))
+        self.run_scale = ColorScale.over(lo, hi, diverging=not sequential)
         self.hist_range = (lo, hi) if hi > lo else (lo - 0.5, hi + 0.5)
         self.hist_edges = np.linspace(*self.hist_range, HIST_BINS + 1)
         self.loader.set_hist_range(self.name, self.hist_range)

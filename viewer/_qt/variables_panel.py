@@ -17,8 +17,24 @@ from ..components import ViewerModel
 NAME_ROLE = Qt.UserRole
 
 
+LAYER_ROLE = Qt.UserRole + 1
+COLUMN_GAP = 6  # pixels added between the text of neighbouring columns
+MIN_WIDTH, MAX_WIDTH = 250, 460  # the panel widens to show its columns, up to MAX_WIDTH
+
+
 def _layer_of(name: str, layer: str) -> str:
     return layer or (name.rsplit("/", 1)[0] if "/" in name else "(model)")
+
+
+def leaf_of(name: str, layer: str) -> str:
+    """A variable's own name under its layer: 'moving_variance' for 'model/bn1/moving_variance'
+    in layer 'bn1' (what follows the layer's part of the path; else the last part)."""
+    if name.startswith(layer + "/"):
+        return name[len(layer) + 1:]
+    at = name.rfind("/" + layer + "/")
+    if layer and at >= 0:
+        return name[at + len(layer) + 2:]
+    return name.rsplit("/", 1)[-1]
 
 
 class VariablesPanel(QWidget):
@@ -36,6 +52,11 @@ class VariablesPanel(QWidget):
         self.tree.setRootIsDecorated(True)
         self.tree.setUniformRowHeights(True)
         self.tree.setToolTip("Ctrl- or Shift-click to show several variables side by side")
+        self.tree.headerItem().setToolTip(
+            3, "What the variable is to its layer, where its name does not say (e.g. a "
+               "'weight' that is a kernel)")
+        self.tree.header().setStretchLastSection(True)
+        self.setMinimumWidth(MIN_WIDTH)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.filter)
@@ -55,22 +76,43 @@ class VariablesPanel(QWidget):
             layer = _layer_of(name, info.layer)
             parent = layers.get(layer)
             if parent is None:
-                parent = QTreeWidgetItem([layer, info.layer_class, "", ""])
+                title = f"{layer} · {info.layer_class}" if info.layer_class else layer
+                parent = QTreeWidgetItem([title])
+                parent.setData(0, LAYER_ROLE, layer)
+                parent.setToolTip(0, title)
                 parent.setFlags(Qt.ItemIsEnabled)
                 layers[layer] = parent
                 self.tree.addTopLevelItem(parent)
+                parent.setFirstColumnSpanned(True)  # the layer's title never widens a column
             shape = "×".join(str(s) for s in info.shape) or "scalar"
-            leaf = name[len(layer) + 1:] if name.startswith(layer + "/") else name
-            item = QTreeWidgetItem([leaf, shape, info.dtype, info.role])
+            leaf = leaf_of(name, layer)
+            role = "" if info.role == leaf else info.role  # said once is enough
+            item = QTreeWidgetItem([leaf, shape, info.dtype, role])
             item.setData(0, NAME_ROLE, name)
-            item.setToolTip(0, f"{name}  ({info.size:,} values, stored as {info.stored_dtype})")
+            tip = f"{name}  ({info.size:,} values, stored as {info.stored_dtype})"
+            for col in range(4):
+                item.setToolTip(col, tip)
             parent.addChild(item)
         self.tree.expandAll()
-        for col in range(4):
-            self.tree.resizeColumnToContents(col)
         self.tree.blockSignals(False)
+        self._size_columns()
         self.apply_filter(self.filter.text())
         self._show_selection(self.model.selection.names)
+
+    def _size_columns(self) -> None:
+        """Every column as wide as its text (names, shape, dtype, role), and the panel wide
+        enough to show them all, up to MAX_WIDTH (then the last column, role, is cut)."""
+        tree = self.tree
+        for col in range(3):  # the layers' titles span the row: they do not count
+            tree.resizeColumnToContents(col)
+            tree.setColumnWidth(col, tree.columnWidth(col) + COLUMN_GAP)
+        role = max(tree.sizeHintForColumn(3), tree.header().sectionSizeHint(3))
+        tree.setColumnWidth(3, role)  # stretched to the edge, from this width
+        margins = self.layout().contentsMargins()
+        needed = (sum(tree.columnWidth(col) for col in range(3)) + role + COLUMN_GAP
+                  + 2 * tree.frameWidth() + margins.left() + margins.right()
+                  + tree.verticalScrollBar().sizeHint().width())
+        self.setMinimumWidth(min(max(needed, MIN_WIDTH), MAX_WIDTH))
 
     def variable_items(self) -> list[QTreeWidgetItem]:
         items = []
@@ -83,7 +125,7 @@ class VariablesPanel(QWidget):
         needle = text.strip().lower()
         for i in range(self.tree.topLevelItemCount()):
             top = self.tree.topLevelItem(i)
-            layer_match = needle in top.text(0).lower()
+            layer_match = needle in top.data(0, LAYER_ROLE).lower()
             shown = 0
             for j in range(top.childCount()):
                 child = top.child(j)

@@ -5,15 +5,17 @@ Each model is a plain Python object announcing its changes through `Event`s; the
 """
 
 from .cache import FrameCache
+from .colors import ColorScale, one_signed, symmetric_limit
 from .dims import StepModel
 from .events import Event
 from .layout import ImageLayout, format_element, input_image, layout_for
 from .playback import PlaybackModel
-from .recording import RecordingModel, StaleReadError, symmetric_limit
+from .recording import RecordingModel, StaleReadError
 from .selection import SelectionModel
 from .viewer_model import COLOR_MODES, ViewerModel
 
 __all__ = [
+    "ColorScale",
     "COLOR_MODES",
     "Event",
     "FrameCache",
@@ -27,5 +29,6 @@ __all__ = [
     "format_element",
     "input_image",
     "layout_for",
+    "one_signed",
     "symmetric_limit",
 ]

@@ -221,9 +221,3 @@ def _identity(path: str) -> tuple[int, int, int]:
 def _finite_extreme(values: np.ndarray, reduce) -> float:
     finite = values[np.isfinite(values)]
     return float(reduce(finite)) if len(finite) else 0.0
-
-
-def symmetric_limit(lo: float, hi: float) -> float:
-    """The half-width of a colour scale centred at zero that covers [lo, hi]."""
-    limit = max(abs(lo), abs(hi))
-    return limit if limit > 0 and np.isfinite(limit) else 1.0
