@@ -113,7 +113,7 @@ class RowTables:
     """A set of datasets that share one row capacity and grow together."""
 
     def __init__(self, path: str, file: h5py.File, datasets: list[h5py.Dataset]) -> None:
-        self._path = path
+        self.path = path
         self._file = file
         self.datasets = list(datasets)
         self.capacity = min((ds.shape[0] for ds in datasets), default=0)
@@ -147,6 +147,6 @@ class RowTables:
         return sum(row_bytes(ds) for ds in self.datasets) or 1
 
     def _pre_extend(self, new_bytes: int) -> None:
-        size = os.path.getsize(self._path)
+        size = os.path.getsize(self.path)
         margin = (1 << 20) + new_bytes // 64 + 4096 * len(self.datasets)
-        os.truncate(self._path, size + new_bytes + margin)
+        os.truncate(self.path, size + new_bytes + margin)

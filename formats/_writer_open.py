@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import os
 import threading
@@ -21,7 +22,9 @@ from .errors import RecordingError, WriterLockedError
 from .summaries import sample_indices
 
 _HELD: set[tuple[int, int]] = set()  # files this process writes, by (device, inode)
+_HELD_TARGETS: set[str] = set()  # and by real path, also before a new file has its name
 _HELD_LOCK = threading.Lock()
+_TMP_NUMBERS = itertools.count()
 
 @dataclass
 class VariableSpec:
@@ -79,6 +82,7 @@ class WriterFile:
             f = h5py.File(self.path, "r+", libver="earliest", locking=False)
         except (OSError, ValueError) as exc:
             raise describe_os_error(self.path, exc) from None
+        self._disk_path, self._unpublished = self.path, None
         self._hold(f, self.path)
         try:
             self._load(f, metadata)
@@ -89,21 +93,24 @@ class WriterFile:
         return f
 
     def _create_new(self, metadata: dict[str, Any]) -> h5py.File:
-        """Build the empty recording under a temporary name, then rename it into place.
+        """Build the recording under a temporary name; the first commit renames it into place.
 
-        A writer killed while creating leaves no half-made file, and overwriting an old
-        recording replaces it only once the new one is complete.
+        Until then the variables and scalars are created, which changes HDF5 metadata: a
+        writer killed meanwhile leaves no half-made file under the recording's name, and an
+        old recording is replaced only by one that holds committed steps.
         """
         target = os.path.realpath(self.path)  # through a symlink, not over it
-        tmp = f"{target}.{os.getpid()}.tmp"
+        if target in _HELD_TARGETS:
+            raise WriterLockedError(self.path, "is held by another writer in this process")
+        tmp = f"{target}.{os.getpid()}-{next(_TMP_NUMBERS)}.tmp"
         try:
             f = h5py.File(tmp, "w", libver="earliest", locking=False)
         except (OSError, ValueError) as exc:
             raise RecordingError(self.path, f"cannot be created ({_strerror(exc)})") from None
+        self._disk_path, self._unpublished = tmp, (tmp, target)
         try:
             self._create(f, metadata)
-            os.replace(tmp, target)
-            self._hold(f, self.path)
+            self._hold(f, tmp)
         except BaseException as exc:
             f.close()
             with contextlib.suppress(OSError):
@@ -121,17 +128,34 @@ class WriterFile:
         """
         st = os.stat(path)
         key = (st.st_dev, st.st_ino)
+        target = os.path.realpath(self.path)
         with _HELD_LOCK:
-            if key in _HELD:
+            if key in _HELD or target in _HELD_TARGETS:
                 f.close()
                 raise WriterLockedError(self.path, "is held by another writer in this process")
             _HELD.add(key)
-        self._key = key
+            _HELD_TARGETS.add(target)
+        self._key, self._target = key, target
         self._lock_fd = hold_lock(path)
+
+    def _publish(self) -> None:
+        """Give a new recording its name (once its first steps are committed)."""
+        if self._unpublished is None:
+            return
+        tmp, target = self._unpublished
+        os.replace(tmp, target)
+        self._disk_path, self._unpublished = target, None
+        self._steps.path = self._epochs.path = target
+
+    def _discard_unpublished(self) -> None:
+        if self._unpublished is not None:
+            with contextlib.suppress(OSError):
+                os.remove(self._unpublished[0])
 
     def _release(self) -> None:
         with _HELD_LOCK:
             _HELD.discard(self._key)
+            _HELD_TARGETS.discard(getattr(self, "_target", None))
         if getattr(self, "_lock_fd", None) is not None:
             os.close(self._lock_fd)
             self._lock_fd = None
@@ -155,9 +179,9 @@ class WriterFile:
             f.require_group(group)
         timeline = [create_rows(f[L.TIMELINE], k, (), np.dtype(v), 0)
                     for k, v in L.TIMELINE_COLUMNS.items()]
-        self._steps = RowTables(self.path, f, timeline)
+        self._steps = RowTables(self._disk_path, f, timeline)
         self._epochs = RowTables(
-            self.path, f, [create_rows(f[L.EPOCH_SCALARS], L.EPOCH_COLUMN, (), np.int64, 0)])
+            self._disk_path, f, [create_rows(f[L.EPOCH_SCALARS], L.EPOCH_COLUMN, (), np.int64, 0)])
         self.num_steps = self.num_epochs = 0
         self._last = {"step": -1, "epoch": 0, "batch": -1}
         f.flush()
@@ -168,8 +192,8 @@ class WriterFile:
             self._committed = f[L.COMMITTED]
             self.num_steps, self.num_epochs = (int(x) for x in self._committed[:2])
             timeline = [f[L.TIMELINE][k] for k in L.TIMELINE_COLUMNS]
-            self._steps = RowTables(self.path, f, timeline)
-            self._epochs = RowTables(self.path, f, [f[L.EPOCH_SCALARS][L.EPOCH_COLUMN]])
+            self._steps = RowTables(self._disk_path, f, timeline)
+            self._epochs = RowTables(self._disk_path, f, [f[L.EPOCH_SCALARS][L.EPOCH_COLUMN]])
             self._load_variables(f)
             for name, ds in _datasets(f[L.STEP_SCALARS]):
                 self._scalars[name] = ds

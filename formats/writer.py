@@ -72,7 +72,7 @@ class RecordingWriter(WriterFile):
         self._epoch_scalars: dict[str, h5py.Dataset] = {}
         self._key: tuple[int, int] | None = None
         self._file = self._open(mode, dict(metadata or {}))
-        self._direct = DirectWriter(self.path)
+        self._direct = DirectWriter(self._disk_path)
         self._last_commit = time.monotonic()
         self.closed = False
 
@@ -252,6 +252,7 @@ class RecordingWriter(WriterFile):
             self._file.flush()
             self._committed[:2] = [self.num_steps, self.num_epochs]
             self._file.flush()
+        self._publish()
         self._last_commit = time.monotonic()
 
     def close(self, finished: bool = True) -> None:
@@ -292,6 +293,7 @@ class RecordingWriter(WriterFile):
             self._file.close()
         except Exception:  # noqa: BLE001 - the file may be on a full disk; nothing more to save
             pass
+        self._discard_unpublished()
 
     def _check_open(self) -> None:
         if self.closed:

@@ -95,6 +95,8 @@ def kill_once(path: str, mode: str, rng: random.Random,
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
+    if not os.path.exists(path):  # killed before its first commit: nothing to keep
+        return 0, []
     problems = check(path)
     from weightreel.formats import open_recording
 

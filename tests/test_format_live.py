@@ -1,5 +1,6 @@
 """A reader in another process follows a recording while a real writer process writes it."""
 
+import os
 import signal
 import subprocess
 import sys
@@ -23,6 +24,9 @@ def test_live_reader_sees_complete_new_steps_within_a_second(tmp_path):
                               text=True)
     try:
         assert writer.stdout.readline().strip() == "open"
+        deadline = time.monotonic() + 10
+        while not os.path.exists(path) and time.monotonic() < deadline:
+            time.sleep(0.02)  # a new recording gets its name at its first commit
         rec = open_recording(path)
         counts, deadline = [], time.monotonic() + 3.0
         while time.monotonic() < deadline:
