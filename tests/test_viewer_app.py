@@ -8,12 +8,10 @@ import numpy as np
 import pytest
 from PyQt5.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PyQt5.QtGui import QDropEvent
+from viewer_window import main_window
 
 from weightreel.viewer._qt.colorize import colorize
-from weightreel.viewer._qt.errors import ErrorReporter
-from weightreel.viewer._qt.main_window import MainWindow
-from weightreel.viewer._qt.settings import SETTINGS_ENV, recent_files
-from weightreel.viewer.app import application
+from weightreel.viewer._qt.settings import recent_files
 from weightreel.viewer.synthetic import write_synthetic
 
 WAIT_MS = 5000
@@ -26,16 +24,8 @@ def recording(tmp_path_factory):
 
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv(SETTINGS_ENV, str(tmp_path / "settings.ini"))
-    application()
-    win = MainWindow(reporter=ErrorReporter(dialogs=True))
-    qtbot.addWidget(win)
-    win.resize(1300, 800)
-    win.show()
-    yield win
-    for box in win.reporter.open_dialogs:
-        box.close()
-    win.close()
+    with main_window(qtbot, tmp_path, monkeypatch, size=(1300, 800), dialogs=True) as win:
+        yield win
 
 
 def open_and_wait(qtbot, win, path, step=None):

@@ -3,13 +3,10 @@
 import numpy as np
 import pytest
 from PyQt5.QtCore import QPointF, Qt
+from viewer_window import main_window
 
 from weightreel.formats import RecordingWriter
-from weightreel.viewer._qt.errors import ErrorReporter
-from weightreel.viewer._qt.main_window import MainWindow
 from weightreel.viewer._qt.over_time import TRAJECTORY_MIN_HEIGHT, SparseAxis, coarser
-from weightreel.viewer._qt.settings import SETTINGS_ENV
-from weightreel.viewer.app import application
 from weightreel.viewer.synthetic import SHAPES, SyntheticRun, declare
 
 WAIT_MS = 10000
@@ -31,14 +28,8 @@ def write_resumed(path):
 
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv(SETTINGS_ENV, str(tmp_path / "settings.ini"))
-    application()
-    win = MainWindow(reporter=ErrorReporter(dialogs=False))
-    qtbot.addWidget(win)
-    win.resize(1200, 800)
-    win.show()
-    yield win
-    win.close()
+    with main_window(qtbot, tmp_path, monkeypatch) as win:
+        yield win
 
 
 def test_plots_are_drawn_against_global_steps(qtbot, window, tmp_path):

@@ -3,12 +3,9 @@
 import numpy as np
 import pytest
 from PyQt5.QtCore import QPointF, Qt
+from viewer_window import main_window
 
 from weightreel.viewer._qt.colorize import colorize
-from weightreel.viewer._qt.errors import ErrorReporter
-from weightreel.viewer._qt.main_window import MainWindow
-from weightreel.viewer._qt.settings import SETTINGS_ENV
-from weightreel.viewer.app import application
 from weightreel.viewer.synthetic import write_synthetic
 
 WAIT_MS = 10000
@@ -18,14 +15,8 @@ NAME = "fc/kernel"
 
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv(SETTINGS_ENV, str(tmp_path / "settings.ini"))
-    application()
-    win = MainWindow(reporter=ErrorReporter(dialogs=False))
-    qtbot.addWidget(win)
-    win.resize(1200, 800)
-    win.show()
-    yield win
-    win.close()
+    with main_window(qtbot, tmp_path, monkeypatch) as win:
+        yield win
 
 
 def click_pixel(qtbot, view, row, col):

@@ -5,13 +5,11 @@ import time
 
 import numpy as np
 import pytest
+from viewer_window import main_window
 
 from weightreel.formats import RecordingWriter, VariableSpec
 from weightreel.viewer._qt import style
 from weightreel.viewer._qt.colorize import colorize, pixel_colour
-from weightreel.viewer._qt.errors import ErrorReporter
-from weightreel.viewer._qt.main_window import MainWindow
-from weightreel.viewer._qt.settings import SETTINGS_ENV
 from weightreel.viewer._qt.throttle import Throttle
 from weightreel.viewer.app import application
 from weightreel.viewer.components import ColorScale
@@ -64,14 +62,8 @@ def test_throttle_runs_at_once_then_at_most_once_per_interval(qtbot):
 
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv(SETTINGS_ENV, str(tmp_path / "settings.ini"))
-    application()
-    win = MainWindow(reporter=ErrorReporter(dialogs=False))
-    qtbot.addWidget(win)
-    win.resize(1000, 700)
-    win.show()
-    yield win
-    win.close()
+    with main_window(qtbot, tmp_path, monkeypatch, size=(1000, 700)) as win:
+        yield win
 
 
 def test_tall_variable_is_coloured_at_screen_size_and_in_full_when_zoomed(qtbot, window,

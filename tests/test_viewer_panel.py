@@ -3,25 +3,17 @@ and every column readable at the window's default size."""
 
 import pytest
 from PyQt5.QtCore import Qt
+from viewer_window import main_window
 
-from weightreel.viewer._qt.errors import ErrorReporter
-from weightreel.viewer._qt.main_window import MainWindow
-from weightreel.viewer._qt.settings import SETTINGS_ENV
 from weightreel.viewer._qt.variables_panel import leaf_of
-from weightreel.viewer.app import application
 
 NAME = Qt.UserRole
 
 
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv(SETTINGS_ENV, str(tmp_path / "settings.ini"))  # fresh: default size
-    application()
-    win = MainWindow(reporter=ErrorReporter(dialogs=False))
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.close()
+    with main_window(qtbot, tmp_path, monkeypatch, size=None) as win:  # fresh: default size
+        yield win
 
 
 def test_leaf_names_under_their_layer():
