@@ -51,6 +51,8 @@ def write_documents(meta: h5py.Group, values: dict[str, Any]) -> None:
         if key in META_JSON and not isinstance(value, str):
             value = json.dumps(value, default=str, sort_keys=True)
         if key in meta:
+            if meta[key].asstr()[()] == str(value):
+                continue  # a live file's metadata is changed only when it must be
             del meta[key]
         meta.create_dataset(key, data=str(value), dtype=STRING)
 
