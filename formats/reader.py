@@ -287,6 +287,16 @@ class Recording:
         ds = self._dataset(name)
         return self._guarded(lambda: ds[(slice(start, stop), *tuple(int(e) for e in element))])
 
+    def read_rows(self, name: str, positions: np.ndarray) -> np.ndarray:
+        """Values at sorted `positions`, shaped (n, *shape): one strided read when evenly spaced."""
+        first, last = int(positions[0]), int(positions[-1])
+        if positions.size == 1:
+            return self.read_range(name, first, first + 1)
+        stride = int(positions[1] - positions[0])
+        if stride > 0 and np.all(np.diff(positions) == stride):
+            return self.read_range(name, first, last + 1, stride)
+        return np.stack([self.read(name, int(i)) for i in positions])
+
     def _guarded(self, read):
         try:
             return read()

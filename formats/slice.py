@@ -261,7 +261,7 @@ def _copy_steps(rec: Recording, writer: RecordingWriter, rows: np.ndarray, names
     batches, times = rec.batches[rows], rec.wall_times[rows]
     for lo in range(0, rows.size, per_block):
         block = rows[lo:lo + per_block]
-        arrays = {n: _cast(_read_rows(rec, n, block), cast) for n in names}
+        arrays = {n: _cast(rec.read_rows(n, block), cast) for n in names}
         for k in range(block.size):
             i = lo + k
             writer.append({n: a[k] for n, a in arrays.items()}, step=int(steps[i]),
@@ -276,17 +276,6 @@ def _cast(values: np.ndarray, cast: type | None) -> np.ndarray:
     if cast is None or values.dtype.kind != "f" or values.dtype == cast:
         return values
     return values.astype(cast)
-
-
-def _read_rows(rec: Recording, name: str, block: np.ndarray) -> np.ndarray:
-    """Rows `block` (sorted positions) of a variable, read as one strided hyperslab if possible."""
-    first, last = int(block[0]), int(block[-1])
-    if block.size == 1:
-        return rec.read_range(name, first, first + 1)
-    stride = int(block[1] - block[0])
-    if stride > 0 and np.all(np.diff(block) == stride):
-        return rec.read_range(name, first, last + 1, stride)
-    return np.stack([rec.read(name, int(i)) for i in block])
 
 
 def _copy_epochs(rec: Recording, writer: RecordingWriter, rows: np.ndarray) -> None:

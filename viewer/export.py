@@ -85,17 +85,7 @@ def _blocks(rec, names: Sequence[str], rows: np.ndarray):
     per_block = max(1, BLOCK_BYTES // max(row_bytes, 1))
     for lo in range(0, rows.size, per_block):
         part = rows[lo:lo + per_block]
-        yield {n: _read_rows(rec, n, part) for n in names}
-
-
-def _read_rows(rec, name: str, part: np.ndarray) -> np.ndarray:
-    first, last = int(part[0]), int(part[-1])
-    if part.size == 1:
-        return rec.read_range(name, first, first + 1)
-    stride = int(part[1] - part[0])
-    if stride > 0 and np.all(np.diff(part) == stride):
-        return rec.read_range(name, first, last + 1, stride)
-    return np.stack([rec.read(name, int(i)) for i in part])
+        yield {n: rec.read_rows(n, part) for n in names}
 
 
 def _number_format(dtype: str) -> str:

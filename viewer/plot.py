@@ -64,7 +64,7 @@ def _variable_panel(ax, rec, name: str, rows: np.ndarray, steps: np.ndarray) -> 
     info = rec.variables[name]
     shape = "x".join(map(str, info.shape)) or "scalar"
     if info.size <= SMALL:
-        values = _read_rows(rec, name, rows).reshape(len(rows), -1)
+        values = rec.read_rows(name, rows).reshape(len(rows), -1)
         lines = ax.plot(steps, values, linewidth=0.9, alpha=0.85)
         if info.size <= LEGEND_MAX:
             for line, label in zip(lines, weight_labels(info.shape), strict=True):
@@ -117,10 +117,3 @@ def _epoch_end_steps(rec) -> np.ndarray | None:
             return None
         ends.append(steps[where[-1]])
     return np.asarray(ends)
-
-
-def _read_rows(rec, name: str, rows: np.ndarray) -> np.ndarray:
-    if rows.size > 1 and np.all(np.diff(rows) == rows[1] - rows[0]):
-        return rec.read_range(name, int(rows[0]), int(rows[-1]) + 1, int(rows[1] - rows[0]))
-    values = rec.read_range(name, 0, int(rows[-1]) + 1)
-    return values[rows]
