@@ -18,9 +18,9 @@ from weightreel.formats import open_recording
 from weightreel.recorder import ModelRecorder
 
 CHECKED_IN = ["origin_demo.h5", "digits_mlp.h5", "digits_cnn.h5", "custom_loop_tf.h5",
-              "custom_loop_numpy.h5"]
+              "custom_loop_numpy.h5", "diverging_mlp.h5"]
 SCRIPTS = ["origin_demo.py", "digits_mlp.py", "digits_cnn.py", "custom_loop_tf.py",
-           "custom_loop_numpy.py"]
+           "custom_loop_numpy.py", "diverging_mlp.py"]
 
 
 def test_demo_module_records_the_origin_demo(tmp_path):
@@ -43,7 +43,7 @@ def test_demo_module_records_the_origin_demo(tmp_path):
 
 @pytest.mark.parametrize("script, args", [
     ("digits_mlp.py", ["1"]), ("digits_cnn.py", ["1"]), ("custom_loop_tf.py", ["1"]),
-    ("custom_loop_numpy.py", []), ("origin_demo.py", [])])
+    ("custom_loop_numpy.py", []), ("origin_demo.py", []), ("diverging_mlp.py", ["1"])])
 def test_sample_scripts_write_recordings(tmp_path, samples_dir, monkeypatch, script, args):
     out = tmp_path / "out.h5"
     monkeypatch.setattr(sys, "argv", [script, str(out), *args])
@@ -51,6 +51,15 @@ def test_sample_scripts_write_recordings(tmp_path, samples_dir, monkeypatch, scr
     rec = open_recording(out)
     assert rec.num_steps > 10 and rec.variable_names
     assert rec.metadata["finished"] is True and "loss" in rec.scalar_names + ["loss"]
+
+
+def test_diverging_sample_learns_then_blows_up(samples_dir):
+    with open_recording(samples_dir / "diverging_mlp.h5") as rec:
+        loss = rec.scalar("loss")
+        assert loss[50] < loss[1]  # it learns first
+        nan_rows = np.flatnonzero(rec.summary_column("diverging_mlp/output/kernel", "nan_count"))
+        assert 100 < nan_rows[0] < rec.num_steps - 20  # then blows up, well before the end
+        assert not np.isfinite(loss[-1])
 
 
 def test_each_sample_script_writes_the_recording_named_after_it(samples_dir):
