@@ -30,8 +30,8 @@ def can_write_direct(ds: h5py.Dataset) -> bool:
 class DirectWriter:
     """Writes rows of eligible datasets on one background thread, with os.pwrite."""
 
-    def __init__(self, path: str) -> None:
-        self._fd = os.open(path, os.O_WRONLY)
+    def __init__(self, fd: int) -> None:
+        self._fd = os.dup(fd)  # the file may have no name yet
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="weightreel-pwrite")
 
     def submit(self, rows: list[tuple[h5py.Dataset, int, np.ndarray]]) -> Future:

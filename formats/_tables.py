@@ -3,8 +3,9 @@
 Crash safety rests on three rules (SPEC.md, "Crash safety"):
 1. Storage for rows is allocated ahead of use, in growth events, so that writing a row changes
    only raw data and no HDF5 metadata.
-2. Before a growth event changes metadata, the file is made long enough on disk for any end
-   address HDF5 may record, so a kill mid-flush cannot leave a "truncated" file.
+2. Every HDF5 write goes through the guard (_guard.py), which keeps the end address in the
+   superblock on disk ahead of every byte written and the file at least that long, so a kill
+   mid-flush can leave neither metadata past the end address nor a "truncated" file.
 3. The committed row count is written after the rows it counts have been flushed.
 """
 
@@ -112,8 +113,7 @@ def row_bytes(ds: h5py.Dataset) -> int:
 class RowTables:
     """A set of datasets that share one row capacity and grow together."""
 
-    def __init__(self, path: str, file: h5py.File, datasets: list[h5py.Dataset]) -> None:
-        self.path = path
+    def __init__(self, file: h5py.File, datasets: list[h5py.Dataset]) -> None:
         self._file = file
         self.datasets = list(datasets)
         self.capacity = min((ds.shape[0] for ds in datasets), default=0)
@@ -130,7 +130,6 @@ class RowTables:
         total = self._total_row_bytes()
         step = min(max(self.capacity, INITIAL_ROWS), max(1, GROWTH_BYTES // total))
         new_capacity = max(rows, self.capacity + step)
-        self._pre_extend((new_capacity - self.capacity) * total)
         for ds in self.datasets:
             if ds.shape[0] < new_capacity:
                 ds.resize(new_capacity, axis=0)
@@ -145,8 +144,3 @@ class RowTables:
 
     def _total_row_bytes(self) -> int:
         return sum(row_bytes(ds) for ds in self.datasets) or 1
-
-    def _pre_extend(self, new_bytes: int) -> None:
-        size = os.path.getsize(self.path)
-        margin = (1 << 20) + new_bytes // 64 + 4096 * len(self.datasets)
-        os.truncate(self.path, size + new_bytes + margin)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import itertools
+import fcntl
 import math
 import os
 import threading
@@ -15,8 +14,10 @@ import numpy as np
 
 from . import _layout as L
 from ._direct import can_write_direct
-from ._h5 import check_identity, describe_os_error, exclusive_probe, hold_lock, refuse_to_replace
+from ._guard import GuardedFile
+from ._h5 import check_identity, describe_os_error, exclusive_probe, refuse_to_replace
 from ._meta import now_iso, update_run_attrs, write_documents, write_run_attrs
+from ._newfile import discard, give_name, open_new
 from ._tables import RowTables, create_rows
 from .errors import RecordingError, WriterLockedError
 from .summaries import sample_indices
@@ -24,7 +25,6 @@ from .summaries import sample_indices
 _HELD: set[tuple[int, int]] = set()  # files this process writes, by (device, inode)
 _HELD_TARGETS: set[str] = set()  # and by real path, also before a new file has its name
 _HELD_LOCK = threading.Lock()
-_TMP_NUMBERS = itertools.count()
 
 @dataclass
 class VariableSpec:
@@ -78,22 +78,30 @@ class WriterFile:
             return self._create_new(metadata)
 
     def _open_existing(self, metadata: dict[str, Any]) -> h5py.File:
+        """Open to append. Nothing is written to the file before the first new step is
+        committed, so an append refused by any check leaves it byte for byte as it was."""
         try:
-            f = h5py.File(self.path, "r+", libver="earliest", locking=False)
-        except (OSError, ValueError) as exc:
+            fd = os.open(self.path, os.O_RDWR)
+        except OSError as exc:
             raise describe_os_error(self.path, exc) from None
-        self._disk_path, self._unpublished = self.path, None
-        self._hold(f, self.path)
+        self._fd, self._tmp, self._unpublished = fd, None, None
         try:
+            self._guard = GuardedFile(fd)
+            f = h5py.File(self._guard, "r+", libver="earliest")
+        except (OSError, ValueError) as exc:
+            os.close(fd)
+            raise describe_os_error(self.path, exc) from None
+        try:
+            self._hold(f)
             self._load(f, metadata)
         except BaseException:
-            self._release()
             f.close()
+            self._release()
             raise
         return f
 
     def _create_new(self, metadata: dict[str, Any]) -> h5py.File:
-        """Build the recording under a temporary name; the first commit renames it into place.
+        """Build the recording in an unnamed file (_newfile.py); the first commit names it.
 
         Until then the variables and scalars are created, which changes HDF5 metadata: a
         writer killed meanwhile leaves no half-made file under the recording's name, and an
@@ -102,63 +110,68 @@ class WriterFile:
         target = os.path.realpath(self.path)  # through a symlink, not over it
         if target in _HELD_TARGETS:
             raise WriterLockedError(self.path, "is held by another writer in this process")
-        tmp = f"{target}.{os.getpid()}-{next(_TMP_NUMBERS)}.tmp"
         try:
-            f = h5py.File(tmp, "w", libver="earliest", locking=False)
-        except (OSError, ValueError) as exc:
+            fd, tmp = open_new(target)
+        except OSError as exc:
             raise RecordingError(self.path, f"cannot be created ({_strerror(exc)})") from None
-        self._disk_path, self._unpublished = tmp, (tmp, target)
+        self._fd, self._tmp, self._unpublished = fd, tmp, target
         try:
+            self._guard = GuardedFile(fd)
+            f = h5py.File(self._guard, "w", libver="earliest")
+        except (OSError, ValueError) as exc:
+            self._release()
+            raise RecordingError(self.path, f"cannot be created ({_strerror(exc)})") from None
+        try:
+            self._hold(f)
             self._create(f, metadata)
-            self._hold(f, tmp)
         except BaseException as exc:
             f.close()
-            with contextlib.suppress(OSError):
-                os.remove(tmp)
+            self._release()
             if isinstance(exc, OSError):
                 raise RecordingError(self.path, f"cannot be created ({_strerror(exc)})") from None
             raise
         return f
 
-    def _hold(self, f: h5py.File, path: str) -> None:
+    def _hold(self, f: h5py.File) -> None:
         """Take this file for writing: a lock other processes see, and a mark for this one.
 
-        HDF5's own locking is off (readers in this process could not open the file beside
-        it), so the exclusive lock is an flock of our own on the file.
+        HDF5 does not lock a file it reaches through a file object, so the exclusive lock is
+        an flock of our own on the descriptor the guard writes through.
         """
-        st = os.stat(path)
+        st = os.fstat(self._fd)
         key = (st.st_dev, st.st_ino)
         target = os.path.realpath(self.path)
         with _HELD_LOCK:
             if key in _HELD or target in _HELD_TARGETS:
-                f.close()
                 raise WriterLockedError(self.path, "is held by another writer in this process")
             _HELD.add(key)
             _HELD_TARGETS.add(target)
         self._key, self._target = key, target
-        self._lock_fd = hold_lock(path)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise WriterLockedError(
+                self.path, "is held by another writer (close it first)") from None
+        except OSError:
+            pass  # no locks on this file system
 
     def _publish(self) -> None:
-        """Give a new recording its name (once its first steps are committed)."""
+        """Give a new recording its name (at its first commit)."""
         if self._unpublished is None:
             return
-        tmp, target = self._unpublished
-        os.replace(tmp, target)
-        self._disk_path, self._unpublished = target, None
-        self._steps.path = self._epochs.path = target
-
-    def _discard_unpublished(self) -> None:
-        if self._unpublished is not None:
-            with contextlib.suppress(OSError):
-                os.remove(self._unpublished[0])
+        self._file.flush()
+        give_name(self._fd, self._tmp, self._unpublished)
+        self._unpublished = self._tmp = None
 
     def _release(self) -> None:
         with _HELD_LOCK:
             _HELD.discard(self._key)
             _HELD_TARGETS.discard(getattr(self, "_target", None))
-        if getattr(self, "_lock_fd", None) is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        if getattr(self, "_fd", None) is not None:
+            os.close(self._fd)
+            self._fd = None
+        if self._unpublished is not None:
+            discard(self._tmp)
 
     def _create(self, f: h5py.File, metadata: dict[str, Any]) -> None:
         from importlib.metadata import PackageNotFoundError, version
@@ -179,10 +192,11 @@ class WriterFile:
             f.require_group(group)
         timeline = [create_rows(f[L.TIMELINE], k, (), np.dtype(v), 0)
                     for k, v in L.TIMELINE_COLUMNS.items()]
-        self._steps = RowTables(self._disk_path, f, timeline)
+        self._steps = RowTables(f, timeline)
         self._epochs = RowTables(
-            self._disk_path, f, [create_rows(f[L.EPOCH_SCALARS], L.EPOCH_COLUMN, (), np.int64, 0)])
+            f, [create_rows(f[L.EPOCH_SCALARS], L.EPOCH_COLUMN, (), np.int64, 0)])
         self.num_steps = self.num_epochs = 0
+        self._resuming = False
         self._last = {"step": -1, "epoch": 0, "batch": -1}
         f.flush()
 
@@ -192,8 +206,8 @@ class WriterFile:
             self._committed = f[L.COMMITTED]
             self.num_steps, self.num_epochs = (int(x) for x in self._committed[:2])
             timeline = [f[L.TIMELINE][k] for k in L.TIMELINE_COLUMNS]
-            self._steps = RowTables(self._disk_path, f, timeline)
-            self._epochs = RowTables(self._disk_path, f, [f[L.EPOCH_SCALARS][L.EPOCH_COLUMN]])
+            self._steps = RowTables(f, timeline)
+            self._epochs = RowTables(f, [f[L.EPOCH_SCALARS][L.EPOCH_COLUMN]])
             self._load_variables(f)
             for name, ds in _datasets(f[L.STEP_SCALARS]):
                 self._scalars[name] = ds
@@ -210,10 +224,16 @@ class WriterFile:
             "epoch": int(timeline[1][n - 1]) if n else 0,
             "batch": int(timeline[2][n - 1]) if n else -1,
         }
+        self._resuming, self._resume_metadata = True, metadata  # see _start_resumed
+
+    def _start_resumed(self) -> None:
+        """Mark a resumed recording as being written, just before its first new commit."""
+        if not self._resuming:
+            return
+        metadata, self._resuming = self._resume_metadata, False
         if metadata:
-            write_documents(f[L.META], metadata)
-        update_run_attrs(f[L.META], ended="", finished=False)
-        f.flush()
+            write_documents(self._file[L.META], metadata)
+        update_run_attrs(self._file[L.META], ended="", finished=False)
 
     def _load_variables(self, f: h5py.File) -> None:
         found = sorted(_datasets(f[L.VARIABLES]), key=lambda item: int(item[1].attrs["order"]))

@@ -72,7 +72,7 @@ class RecordingWriter(WriterFile):
         self._epoch_scalars: dict[str, h5py.Dataset] = {}
         self._key: tuple[int, int] | None = None
         self._file = self._open(mode, dict(metadata or {}))
-        self._direct = DirectWriter(self._disk_path)
+        self._direct = DirectWriter(self._fd)
         self._last_commit = time.monotonic()
         self.closed = False
 
@@ -247,8 +247,7 @@ class RecordingWriter(WriterFile):
         self._check_open()
         done = [int(x) for x in self._committed[:2]]
         if done != [self.num_steps, self.num_epochs]:
-            if self.compression:
-                self._steps._pre_extend((self.num_steps - done[0]) * self._steps._total_row_bytes())
+            self._start_resumed()
             self._file.flush()
             self._committed[:2] = [self.num_steps, self.num_epochs]
             self._file.flush()
@@ -277,6 +276,7 @@ class RecordingWriter(WriterFile):
         forget_rows(self._steps.datasets + self._epochs.datasets)
         self._direct.close()
         self._file.close()
+        self._guard.finish()
         fit_to_superblock(self.path)
         if worth_compacting(self.path, used):
             compact(self.path)
@@ -286,14 +286,13 @@ class RecordingWriter(WriterFile):
         if self.closed:
             return
         self.closed = True
-        self._release()
         try:
             forget_rows(self._steps.datasets + self._epochs.datasets)
             self._direct.close()
             self._file.close()
         except Exception:  # noqa: BLE001 - the file may be on a full disk; nothing more to save
             pass
-        self._discard_unpublished()
+        self._release()  # after HDF5 let go of the descriptor; an unnamed file goes with it
 
     def _check_open(self) -> None:
         if self.closed:

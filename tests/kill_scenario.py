@@ -95,6 +95,10 @@ def kill_once(path: str, mode: str, rng: random.Random,
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
+    folder, base = os.path.split(path)
+    leftovers = [n for n in os.listdir(folder) if n.startswith(base + ".") and n.endswith(".tmp")]
+    if leftovers:
+        return 0, [f"temporary files left behind: {leftovers}"]
     if not os.path.exists(path):  # killed before its first commit: nothing to keep
         return 0, []
     problems = check(path)
