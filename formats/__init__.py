@@ -3,6 +3,7 @@
 This package imports only numpy and h5py: it is the contract between recorder and viewer.
 """
 
+from ._float16 import Float16OverflowWarning
 from ._layout import FORMAT_VERSION, QUANTILES, SUMMARY_COLUMNS
 from .errors import (
     CorruptRecordingError,
@@ -20,6 +21,7 @@ __all__ = [
     "QUANTILES",
     "SUMMARY_COLUMNS",
     "CorruptRecordingError",
+    "Float16OverflowWarning",
     "NotARecordingError",
     "Recording",
     "RecordingError",

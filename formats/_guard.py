@@ -41,6 +41,7 @@ class GuardedFile:
         self._disk_end: int | None = None  # base + EOA in the superblock on disk (None: off)
         self.hdf5_end: int | None = None  # the end address HDF5 itself last wrote
         self.writes = 0  # how many writes HDF5 made (a refused append must make none)
+        self.failure: OSError | None = None  # the first write error (HDF5 reports it poorly)
         head = os.pread(fd, 48, 0)
         if _is_v0(head):
             self._base = int.from_bytes(head[_BASE_AT:_BASE_AT + 8], "little")
@@ -89,9 +90,7 @@ class GuardedFile:
         """HDF5 sets the file's length to its end address at each flush. Grow, never shrink:
         the on-disk end address may be ahead of HDF5's until `finish`."""
         size = self._pos if size is None else size
-        if size > self._size:
-            os.ftruncate(self.fd, size)
-            self._size = size
+        self._grow_to(size)
         return size
 
     def flush(self) -> None:
@@ -119,13 +118,20 @@ class GuardedFile:
 
     def _grow_to(self, size: int) -> None:
         if size > self._size:
-            os.ftruncate(self.fd, size)
+            self._kept(os.ftruncate, self.fd, size)
             self._size = size
 
     def _pwrite(self, view: memoryview, offset: int) -> None:
         while view:
-            n = os.pwrite(self.fd, view, offset)
+            n = self._kept(os.pwrite, self.fd, view, offset)
             view, offset = view[n:], offset + n
+
+    def _kept(self, call, *args):
+        try:
+            return call(*args)
+        except OSError as exc:
+            self.failure = self.failure or exc
+            raise
 
     def finish(self) -> None:
         """After HDF5 closed the file: write its own end address back and cut the file there."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 FORMAT_NAME = "weightreel"
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"
 FORMAT_MAJOR = 1
 
 # Root attributes.
@@ -11,6 +11,7 @@ ATTR_FORMAT = "format"
 ATTR_VERSION = "format_version"
 ATTR_CREATOR = "creator"
 ATTR_CREATED = "created"
+ATTR_FLOAT16_OVERFLOW = "float16_overflow_step"  # 1.1: first step a float16 value overflowed
 
 # Top-level objects.
 COMMITTED = "committed"  # int64[2]: [committed steps, committed epochs]

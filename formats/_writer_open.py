@@ -181,7 +181,7 @@ class WriterFile:
         except PackageNotFoundError:
             creator = "weightreel"
         f.attrs[L.ATTR_FORMAT] = L.FORMAT_NAME
-        f.attrs[L.ATTR_VERSION] = L.FORMAT_VERSION
+        f.attrs[L.ATTR_VERSION] = self._version = L.FORMAT_VERSION
         f.attrs[L.ATTR_CREATOR] = creator
         f.attrs[L.ATTR_CREATED] = now_iso()
         meta = f.create_group(L.META)
@@ -201,7 +201,7 @@ class WriterFile:
         f.flush()
 
     def _load(self, f: h5py.File, metadata: dict[str, Any]) -> None:
-        check_identity(self.path, f)
+        self._version = check_identity(self.path, f)  # appending keeps a file's version
         try:
             self._committed = f[L.COMMITTED]
             self.num_steps, self.num_epochs = (int(x) for x in self._committed[:2])

@@ -36,6 +36,9 @@ def _run(rec: Recording) -> str:
     lines.append(f"  started     {meta.get('started') or '?'}")
     lines.append(f"  ended       {meta.get('ended') or '-'}")
     lines.append(f"  status      {_status(rec)}")
+    if rec.float16_overflow_step is not None:
+        lines.append(f"  OVERFLOW    float16 overflow from step {rec.float16_overflow_step}: "
+                     "values beyond ±65504 are stored as inf")
     versions = meta.get("versions")
     if versions:
         lines.append(f"  versions    {_document(versions)}")

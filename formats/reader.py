@@ -193,6 +193,15 @@ class Recording:
         return read_metadata(self._meta_group)
 
     @property
+    def float16_overflow_step(self) -> int | None:
+        """The first step whose float16-stored values overflowed to inf (None: none did)."""
+        value = self._file.attrs.get(L.ATTR_FLOAT16_OVERFLOW)
+        try:
+            return None if value is None else int(value)
+        except (TypeError, ValueError):
+            return None
+
+    @property
     def creator(self) -> str:
         return _text(self._file.attrs.get(L.ATTR_CREATOR, ""))
 

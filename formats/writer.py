@@ -14,6 +14,7 @@ import numpy as np
 from . import _layout as L
 from ._compact import compact, data_bytes, worth_compacting
 from ._direct import DirectWriter
+from ._float16 import OverflowWatch, as_stored
 from ._meta import now_iso, update_run_attrs, write_documents
 from ._tables import RowTables, create_rows, fit_to_superblock, forget_rows, write_row
 from ._writer_open import VariableSpec, WriterFile, _Variable
@@ -73,6 +74,7 @@ class RecordingWriter(WriterFile):
         self._key: tuple[int, int] | None = None
         self._file = self._open(mode, dict(metadata or {}))
         self._direct = DirectWriter(self._fd)
+        self._overflow = OverflowWatch(self.path, self._file, self._version != "1.0")
         self._last_commit = time.monotonic()
         self.closed = False
 
@@ -150,19 +152,29 @@ class RecordingWriter(WriterFile):
         self._check_arrays(values)
         row = self.num_steps
         self._steps.ensure(row + 1)
-        direct = [(v.data, row, values[n]) for n, v in self._vars.items() if v.direct]
+        stored = {n: as_stored(values[n], v.data.dtype) for n, v in self._vars.items()}
+        direct = [(v.data, row, stored[n]) for n, v in self._vars.items() if v.direct]
         pending = self._direct.submit(direct) if direct else None
+        summaries = {}
         for name, var in self._vars.items():
             if not var.direct:
-                write_row(var.data, row, values[name])
-            write_row(var.summary, row, summarize(values[name], var.sample))
+                write_row(var.data, row, stored[name])
+            summaries[name] = summarize(stored[name], var.sample)  # of what the file holds
+            write_row(var.summary, row, summaries[name])
         if pending is not None:
             pending.result()
         self._write_timeline(row, step, epoch, batch, wall_time)
+        for name, summary in summaries.items():
+            self._overflow.check(name, values[name], stored[name], summary, self.last_step)
         self._write_scalars(row, scalars or {})
         self.num_steps = row + 1
         self._maybe_commit()
         return row
+
+    @property
+    def io_error(self) -> OSError | None:
+        """The first OS error writing the file (HDF5 passes it on as a vaguer error)."""
+        return self._guard.failure
 
     @property
     def last_step(self) -> int:
@@ -248,6 +260,7 @@ class RecordingWriter(WriterFile):
         done = [int(x) for x in self._committed[:2]]
         if done != [self.num_steps, self.num_epochs]:
             self._start_resumed()
+            self._overflow.note(self._file)
             self._file.flush()
             self._committed[:2] = [self.num_steps, self.num_epochs]
             self._file.flush()
@@ -268,6 +281,11 @@ class RecordingWriter(WriterFile):
 
     def _finish(self, finished: bool) -> None:
         self.commit()
+        if self._resuming:  # opened to append, appended nothing: leave the file as it was
+            forget_rows(self._steps.datasets + self._epochs.datasets)
+            self._direct.close()
+            self._file.close()
+            return
         update_run_attrs(self._file[L.META], ended=now_iso(), finished=finished)
         self._file.flush()
         self._steps.trim(self.num_steps)

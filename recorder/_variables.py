@@ -142,3 +142,32 @@ def _unique(name: str, used: set[str]) -> str:
         candidate, n = f"{name}_{n}", n + 1
     used.add(candidate)
     return candidate
+
+
+def match_recorded(recorded: Iterable[str], names: Sequence[str], model_name: str | None
+                   ) -> dict[str, str] | None:
+    """Map each of the model's variable names to the recorded name it continues, or None.
+
+    Keras writes a Sequential model's paths with the model's name in front when the model is
+    built in place ("resume_cnn/conv1/kernel") and without it after `load_model`
+    ("conv1/kernel"), so a name matches the recorded one with or without that first part.
+    The match must be one to one and cover both sides exactly.
+    """
+    recorded = list(recorded)
+    for theirs in _name_forms(recorded, model_name):
+        for ours in _name_forms(list(names), model_name):
+            if len(set(theirs)) == len(theirs) == len(ours) and set(theirs) == set(ours):
+                back = dict(zip(theirs, recorded, strict=True))
+                return {name: back[form] for name, form in zip(names, ours, strict=True)}
+    return None
+
+
+def _name_forms(names: list[str], model_name: str | None) -> list[list[str]]:
+    """The names as they are, and without a leading model name (or a first part they all
+    share, which is the model's name under another name)."""
+    forms = [names]
+    firsts = {n.partition("/")[0] for n in names}
+    for prefix in {model_name, *(firsts if len(firsts) == 1 else ())} - {None, ""}:
+        if all(n.startswith(prefix + "/") for n in names):
+            forms.append([n[len(prefix) + 1:] for n in names])
+    return forms

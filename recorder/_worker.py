@@ -19,6 +19,7 @@ from typing import Any
 from weightreel.formats import RecordingWriter
 
 _CLOSE = "close"
+_COMMIT = "commit"
 
 
 class BackgroundWriter:
@@ -45,6 +46,12 @@ class BackgroundWriter:
     def update_metadata(self, metadata: Mapping[str, Any]) -> None:
         self._put(("update_metadata", dict(metadata)))
 
+    def commit(self, timeout: float | None = None) -> None:
+        """Write what is queued and commit it, then return (after `timeout` s at most)."""
+        done = threading.Event()
+        self._put((_COMMIT, done))
+        done.wait(timeout)
+
     def close(self, finished: bool = True, timeout: float | None = None) -> None:
         """Write what is queued, then close the file (or abandon it after an error)."""
         if self.closed:
@@ -70,6 +77,10 @@ class BackgroundWriter:
             if item[0] == _CLOSE:
                 self._finish(item[1])
                 return
+            if item[0] == _COMMIT:
+                self._guarded(self._commit)
+                item[1].set()  # also after an error: the caller must not wait forever
+                continue
             if self.error is None:
                 self._guarded(self._handle, item)
                 if time.monotonic() - self._last_commit >= self._interval:
@@ -93,7 +104,7 @@ class BackgroundWriter:
         try:
             fn(*args)
         except BaseException as exc:  # noqa: BLE001 - kept and reported to the training side
-            self.error = exc
+            self.error = getattr(self.writer, "io_error", None) or exc
             self.writer.abandon()
 
     def _finish(self, finished: bool) -> None:

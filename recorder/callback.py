@@ -137,6 +137,7 @@ class WeightRecorder(keras.callbacks.Callback):
         self._offset_pending = False  # set at the first epoch: Keras 3 has no initial_epoch
         self._last_batch: tuple[int, dict[str, Any]] | None = None  # batch index and logs
         self._deferred = False
+        self._size_pending = False  # the size line waits for the first epoch's number
         self._step = 0  # batches done since training began (+ the resumed step)
         self._epoch_first_step = 0
 
@@ -156,6 +157,10 @@ class WeightRecorder(keras.callbacks.Callback):
         if self.recorder is not None and self.recorder.resumed_steps == 0:
             self.recorder.record(step=self._step, epoch=self._epoch_at_start() +
                                  self._epoch_offset, batch=-1)
+            # Committed before the first batch: from now on the recording exists under its
+            # own name and a kill at any moment leaves it readable.
+            self.recorder.commit()
+            self._drop_if_stopped()
 
     def _open(self) -> None:
         hyper = {**_fit_hyperparameters(self.params), **self._hyperparameters}
@@ -167,7 +172,7 @@ class WeightRecorder(keras.callbacks.Callback):
         self._step = self._epoch_first_step = max(self.recorder.last_step, 0)
         self._resumed_epoch, self._epoch_offset = self.recorder.last_epoch, 0
         self._offset_pending = True
-        self._report_size()
+        self._size_pending = True  # at the first epoch: Keras 3 does not say initial_epoch
 
     def _decide_epoch_offset(self, first_epoch: int) -> None:
         """Continue a resumed recording's epoch numbers: Keras' first epoch of this fit
@@ -179,16 +184,18 @@ class WeightRecorder(keras.callbacks.Callback):
     def _epoch_at_start(self) -> int:
         return int(self.params.get("initial_epoch", 0) or 0) if self.params else 0
 
-    def _report_size(self) -> None:
+    def _report_size(self, first_epoch: int) -> None:
+        self._size_pending = False
+        params = {**(self.params or {}), "initial_epoch": first_epoch}
         per_step = self.recorder.bytes_per_step
-        rows = _planned_rows(self.params or {}, self.save_freq)
+        rows = _planned_rows(params, self.save_freq, self.recorder.resumed_steps > 0)
         where = f"weightreel: recording {len(self.recorder.variable_names)} variables to " \
                 f"{self.filepath}: {_size(per_step)} per step"
         if rows is None:
             logger.info("%s (steps per epoch unknown: no size projection)", where)
             return
         total = rows * per_step
-        epochs = (self.params or {}).get("epochs")
+        epochs = _remaining_epochs(params)
         logger.info("%s, about %s for %s epochs (%d steps)", where, _size(total), epochs, rows)
         if self.size_warning_bytes is not None and total > self.size_warning_bytes:
             logger.warning("weightreel: %s will grow to about %s (over %s); consider save_freq, "
@@ -202,6 +209,8 @@ class WeightRecorder(keras.callbacks.Callback):
         self._last_batch = None
         if self._offset_pending:
             self._decide_epoch_offset(epoch)
+        if self._size_pending and self.recorder is not None:
+            self._report_size(epoch)
 
     def on_train_batch_end(self, batch: int, logs: Mapping[str, Any] | None = None) -> None:
         if self._deferred:
@@ -209,6 +218,7 @@ class WeightRecorder(keras.callbacks.Callback):
             self._open()
             if self.recorder is not None:
                 self._decide_epoch_offset(self._epoch)
+                self._report_size(self._epoch)
         if self.recorder is None:
             return
         steps = (self.params or {}).get("steps")
@@ -259,17 +269,27 @@ def _check_save_freq(save_freq: str | int) -> str | int:
     raise ValueError(f'save_freq must be "batch", "epoch" or a positive integer, not {save_freq!r}')
 
 
-def _planned_rows(params: Mapping[str, Any], save_freq: str | int) -> int | None:
-    epochs, steps = params.get("epochs"), params.get("steps")
+def _remaining_epochs(params: Mapping[str, Any]) -> int | None:
+    """The epochs this fit will run: `epochs` less `initial_epoch` (a resumed fit)."""
+    epochs = params.get("epochs")
     if not epochs:
         return None
-    epochs -= int(params.get("initial_epoch", 0) or 0)
+    return max(0, int(epochs) - int(params.get("initial_epoch", 0) or 0))
+
+
+def _planned_rows(params: Mapping[str, Any], save_freq: str | int,
+                  resumed: bool = False) -> int | None:
+    """Rows this fit will add: the initial state (not when resuming), then one per step."""
+    epochs, steps = _remaining_epochs(params), params.get("steps")
+    if epochs is None:
+        return None
+    first = 0 if resumed else 1
     if save_freq == "epoch":
-        return 1 + epochs
+        return first + epochs
     if not steps:
         return None
     per_epoch = steps if save_freq == "batch" else steps / save_freq
-    return 1 + math.ceil(epochs * per_epoch)
+    return first + math.ceil(epochs * per_epoch)
 
 
 def _fit_hyperparameters(params: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from weightreel.formats.summaries import NUM_COLUMNS
 
 from ._metadata import json_safe, model_metadata
 from ._snapshot import make_reader, make_snapshot
-from ._variables import Patterns, select_variables, unmatched_patterns
+from ._variables import Patterns, match_recorded, select_variables, unmatched_patterns
 from ._warn import warn
 from ._worker import BackgroundWriter
 
@@ -109,6 +109,7 @@ class ModelRecorder:
         self.resumed_steps = 0
         self._worker: BackgroundWriter | None = None
         self._optimizer = optimizer if optimizer is not None else getattr(model, "optimizer", None)
+        self._model_name = getattr(model, "name", None)
         self._selected = select_variables(model, include=include, exclude=exclude, layers=layers,
                                           trainable_only=trainable_only)
         self.variable_names = [s.name for s in self._selected]
@@ -158,10 +159,15 @@ class ModelRecorder:
         self._finalizer = weakref.finalize(self, self._worker.close, False, 30.0)
 
     def _declare(self, writer: RecordingWriter) -> None:
-        existing = set(writer.variable_names)
-        if existing and existing != set(self.variable_names):
-            raise RecordingError(self.filepath, "cannot append: the recording holds other "
-                                 "variables than the model (different model or selection)")
+        existing = writer.variable_names
+        if existing:
+            names = match_recorded(existing, self.variable_names, self._model_name)
+            if names is None:
+                raise RecordingError(self.filepath, "cannot append: the recording holds other "
+                                     "variables than the model (different model or selection)")
+            for s in self._selected:  # continue the recorded names
+                s.name = names[s.name]
+            self.variable_names = [s.name for s in self._selected]
         for s in self._selected:
             writer.declare(s.name, s.spec)
 
@@ -202,6 +208,14 @@ class ModelRecorder:
             return False
         self._worker.append_epoch(int(epoch), _numbers(logs))
         return True
+
+    def commit(self, timeout: float | None = 30.0) -> bool:
+        """Write every queued step and commit it before returning (a new recording gets its
+        name at its first commit). Returns False if recording has stopped."""
+        if self._worker is None or not self._check():
+            return False
+        self._worker.commit(timeout)
+        return self._check()
 
     def update_metadata(self, metadata: Mapping[str, Any]) -> None:
         """Add or replace metadata documents (hyperparameters, notes, ...)."""
