@@ -49,10 +49,12 @@ def describe_os_error(path: str, exc: BaseException) -> RecordingError:
             return NotARecordingError(path, "is empty (0 bytes), not an HDF5 recording")
         if head != HDF5_SIGNATURE:
             return NotARecordingError(path, "is not an HDF5 file (no HDF5 signature)")
+    hint = "; `weightreel repair` rescues its committed steps into a new file"
     if "truncated" in text:
-        return CorruptRecordingError(path, "is truncated (shorter than its HDF5 header says)")
+        return CorruptRecordingError(
+            path, "is truncated (shorter than its HDF5 header says)" + hint)
     first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
-    return CorruptRecordingError(path, f"is corrupt or unreadable HDF5 ({first})")
+    return CorruptRecordingError(path, f"is corrupt or unreadable HDF5 ({first}){hint}")
 
 
 def open_h5_read(path: str) -> h5py.File:

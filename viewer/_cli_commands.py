@@ -38,6 +38,15 @@ def run_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_repair(args: argparse.Namespace) -> int:
+    from weightreel.formats.repair import repair
+
+    report = repair(args.file, args.output)
+    print(f"{args.output}: rescued {report.steps} of {report.committed_steps} committed steps "
+          f"and {report.epochs} of {report.committed_epochs} epoch rows from {args.file}")
+    return 0 if report.complete else 1
+
+
 def run_view(args: argparse.Namespace) -> int:
     step, variables = args.step, args.variable
     if args.file is None:

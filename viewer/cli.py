@@ -1,9 +1,9 @@
-"""The `weightreel` command: info, validate, view, slice, export and plot.
+"""The `weightreel` command: info, validate, repair, view, slice, export and plot.
 
 Exit codes: 0 success, 1 a check failed (validate found problems), 2 bad input, unreadable
 file or bad usage, 130 interrupted. Every error is one line on stderr, starting `weightreel: `.
-The command stays thin: the work is done in weightreel.formats (info, validate, slice) and in
-the viewer's export and plot modules, imported only by the subcommand that needs them.
+The command stays thin: the work is done in weightreel.formats (info, validate, repair,
+slice) and in the viewer's export and plot modules, imported only by the subcommand that needs them.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_info(sub)
     _add_validate(sub)
+    _add_repair(sub)
     _add_view(sub)
     _add_slice(sub)
     _add_export(sub)
@@ -54,6 +55,18 @@ def _add_validate(sub) -> None:
                                    "line), 2 when the file cannot be read as a recording.")
     p.add_argument("file", metavar="FILE")
     p.set_defaults(run="validate")
+
+
+def _add_repair(sub) -> None:
+    p = sub.add_parser("repair", help="rescue the committed steps of a damaged recording",
+                       description="Copy every committed step that can still be read from a "
+                                   "damaged recording (cut short, end address too small) into "
+                                   "a new file. IN is never modified. Exits 0 when every "
+                                   "committed step was rescued, 1 when some could not be, 2 "
+                                   "when IN cannot be read as a recording or OUT exists.")
+    p.add_argument("file", metavar="IN")
+    p.add_argument("output", metavar="OUT")
+    p.set_defaults(run="repair")
 
 
 def _add_view(sub) -> None:
