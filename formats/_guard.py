@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import os
 
+import h5py
+
 SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _EOA_AT = 40  # version-0 superblock, 8-byte addresses: end-of-address field at bytes 40..48
 _BASE_AT = 24
@@ -42,6 +44,7 @@ class GuardedFile:
         self.hdf5_end: int | None = None  # the end address HDF5 itself last wrote
         self.writes = 0  # how many writes HDF5 made (a refused append must make none)
         self.failure: OSError | None = None  # the first write error (HDF5 reports it poorly)
+        self._hide_eof = False
         head = os.pread(fd, 48, 0)
         if _is_v0(head):
             self._base = int.from_bytes(head[_BASE_AT:_BASE_AT + 8], "little")
@@ -66,7 +69,7 @@ class GuardedFile:
         elif whence == 1:
             self._pos += pos
         else:
-            self._pos = self._size + pos
+            self._pos = (0 if self._hide_eof else self._size) + pos
         return self._pos
 
     def tell(self) -> int:
@@ -109,6 +112,21 @@ class GuardedFile:
         self._disk_end = end
         return view
 
+    def cover(self, fid: h5py.h5f.FileID, ahead: int = 0) -> None:
+        """Raise the on-disk end address to HDF5's own end address plus `ahead` bytes.
+
+        Called before HDF5 changes metadata (a flush, a growth event): a parent node written
+        before the node it points to would otherwise point past the end address."""
+        if self._disk_end is None:
+            return
+        self._hide_eof = True  # get_filesize is max(end address, end of file): hide the file
+        try:
+            eoa = fid.get_filesize()
+        finally:
+            self._hide_eof = False
+        if eoa + ahead > self._disk_end:
+            self._raise_end(eoa + ahead)
+
     def _raise_end(self, needed: int) -> None:
         end = needed + max(_HEADROOM, needed // 16)
         end += -end % 4096
@@ -143,6 +161,22 @@ class GuardedFile:
         if self._size > self.hdf5_end:
             os.ftruncate(self.fd, self.hdf5_end)
             self._size = self.hdf5_end
+
+
+class GuardedH5File(h5py.File):
+    """An h5py.File over a GuardedFile whose flush first covers HDF5's end address."""
+
+    def __init__(self, guard: GuardedFile, mode: str) -> None:
+        super().__init__(guard, mode, libver="earliest")
+        self.guard = guard
+
+    def reserve(self, nbytes: int) -> None:
+        """Before a change that allocates up to `nbytes` (a growth event)."""
+        self.guard.cover(self.id, nbytes)
+
+    def flush(self) -> None:
+        self.guard.cover(self.id)
+        super().flush()
 
 
 def _is_v0(head) -> bool:

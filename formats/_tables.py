@@ -130,6 +130,7 @@ class RowTables:
         total = self._total_row_bytes()
         step = min(max(self.capacity, INITIAL_ROWS), max(1, GROWTH_BYTES // total))
         new_capacity = max(rows, self.capacity + step)
+        self.reserve((new_capacity - self.capacity) * total)
         for ds in self.datasets:
             if ds.shape[0] < new_capacity:
                 ds.resize(new_capacity, axis=0)
@@ -141,6 +142,13 @@ class RowTables:
             if ds.shape[0] != rows:
                 ds.resize(rows, axis=0)
         self.capacity = rows
+
+    def reserve(self, new_bytes: int) -> None:
+        """Let the guard (_guard.py) put the end address past what `new_bytes` of rows and
+        their chunk index may take, before HDF5 allocates them."""
+        reserve = getattr(self._file, "reserve", None)
+        if reserve is not None:
+            reserve(new_bytes + (1 << 20) + new_bytes // 64 + 4096 * len(self.datasets))
 
     def _total_row_bytes(self) -> int:
         return sum(row_bytes(ds) for ds in self.datasets) or 1

@@ -14,7 +14,7 @@ import numpy as np
 
 from . import _layout as L
 from ._direct import can_write_direct
-from ._guard import GuardedFile
+from ._guard import GuardedFile, GuardedH5File
 from ._h5 import check_identity, describe_os_error, exclusive_probe, refuse_to_replace
 from ._meta import now_iso, update_run_attrs, write_documents, write_run_attrs
 from ._newfile import discard, give_name, open_new
@@ -87,7 +87,7 @@ class WriterFile:
         self._fd, self._tmp, self._unpublished = fd, None, None
         try:
             self._guard = GuardedFile(fd)
-            f = h5py.File(self._guard, "r+", libver="earliest")
+            f = GuardedH5File(self._guard, "r+")
         except (OSError, ValueError) as exc:
             os.close(fd)
             raise describe_os_error(self.path, exc) from None
@@ -117,7 +117,7 @@ class WriterFile:
         self._fd, self._tmp, self._unpublished = fd, tmp, target
         try:
             self._guard = GuardedFile(fd)
-            f = h5py.File(self._guard, "w", libver="earliest")
+            f = GuardedH5File(self._guard, "w")
         except (OSError, ValueError) as exc:
             self._release()
             raise RecordingError(self.path, f"cannot be created ({_strerror(exc)})") from None

@@ -259,6 +259,8 @@ class RecordingWriter(WriterFile):
         self._check_open()
         done = [int(x) for x in self._committed[:2]]
         if done != [self.num_steps, self.num_epochs]:
+            if self.compression:  # compressed chunks are allocated as they are flushed
+                self._steps.reserve((self.num_steps - done[0]) * self._steps._total_row_bytes())
             self._start_resumed()
             self._overflow.note(self._file)
             self._file.flush()
