@@ -20,7 +20,10 @@ def now_iso() -> str:
 
 
 def fixed_text(value: str) -> np.bytes_:
-    return np.bytes_(value.encode("utf-8")[:TEXT_ATTR_BYTES].ljust(TEXT_ATTR_BYTES, b"\0"))
+    """UTF-8 in TEXT_ATTR_BYTES bytes, NUL-padded; a longer value is cut at a character
+    boundary, never inside one (SPEC.md, /meta)."""
+    data = value.encode("utf-8")[:TEXT_ATTR_BYTES].decode("utf-8", "ignore").encode("utf-8")
+    return np.bytes_(data.ljust(TEXT_ATTR_BYTES, b"\0"))
 
 
 def write_run_attrs(meta: h5py.Group, values: dict[str, Any]) -> None:
