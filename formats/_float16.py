@@ -25,7 +25,8 @@ class Float16OverflowWarning(UserWarning):
 def as_stored(value: np.ndarray, storage: np.dtype) -> np.ndarray:
     """`value` as the file stores it (float16-rounded when the storage is float16)."""
     if storage == np.float16 and value.dtype.kind == "f" and value.dtype != np.float16:
-        return value.astype(np.float16)
+        with np.errstate(over="ignore"):  # overflow is reported once, by OverflowWatch
+            return value.astype(np.float16)
     return value
 
 
