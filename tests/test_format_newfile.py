@@ -60,9 +60,10 @@ def test_a_refused_append_changes_no_byte(tmp_path):
 def test_resumed_names_match_with_or_without_the_model_name():
     recorded = ["resume_cnn/conv1/kernel", "resume_cnn/conv1/bias", "resume_cnn/out/kernel"]
     reloaded = ["conv1/kernel", "conv1/bias", "out/kernel"]
-    assert match_recorded(recorded, reloaded, "resume_cnn") == dict(zip(reloaded, recorded))
-    assert match_recorded(reloaded, recorded, "resume_cnn") == dict(zip(recorded, reloaded))
-    assert match_recorded(recorded, recorded, "x") == dict(zip(recorded, recorded))
+    pairs = list(zip(reloaded, recorded, strict=True))
+    assert match_recorded(recorded, reloaded, "resume_cnn") == dict(pairs)
+    assert match_recorded(reloaded, recorded, "resume_cnn") == {b: a for a, b in pairs}
+    assert match_recorded(recorded, recorded, "x") == {n: n for n in recorded}
     assert match_recorded(recorded, reloaded[:2], "resume_cnn") is None
     assert match_recorded(recorded, ["conv1/kernel", "conv1/bias", "dense/kernel"],
                           "resume_cnn") is None
