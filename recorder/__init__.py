@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from weightreel.formats import Float16OverflowWarning
+
 from .model_recorder import ModelRecorder, RecordingWarning
 
-__all__ = ["ModelRecorder", "RecordingWarning", "WeightRecorder"]
+__all__ = ["Float16OverflowWarning", "ModelRecorder", "RecordingWarning", "WeightRecorder"]
 
 
 def __getattr__(name: str) -> Any:

@@ -70,16 +70,22 @@ class WeightRecorder(keras.callbacks.Callback):
         layers: record only the variables of these layers (Layer objects or names).
         trainable_only: record trainable variables only. By default every variable of
             `model.weights` is recorded, BatchNormalization moving statistics included.
-        float16: store floating-point values as float16, halving the file.
+        float16: store floating-point values as float16, halving the file. Values beyond
+            ±65504 are stored as inf: the summaries count them, and a
+            `weightreel.formats.Float16OverflowWarning` is given once.
         compression: None (default, fastest), "lzf" or "gzip".
-        commit_interval: seconds between commits; a crash loses at most this much.
+        commit_interval: seconds between commits; a crash loses at most this much. The initial
+            state is committed before the first batch, so the file exists from then on.
         metadata: extra run metadata, stored with the model and optimizer configuration.
         notes: free text stored with the recording.
         hyperparameters: a dict of hyperparameters; epochs, steps and batch size are added.
         append: add to an existing recording, continuing its step and epoch numbers, instead
             of overwriting it (which logs one WARNING when the file holds a recording). When
             the recording's last epoch is E, Keras epoch e is recorded as E + 1 + e; a fit
-            with `initial_epoch` past E keeps Keras' epoch numbers.
+            with `initial_epoch` past E keeps Keras' epoch numbers. A model saved and reloaded
+            with `keras.models.load_model` continues the recording: variable names match with
+            or without the model's name in front. A refused append (other variables or
+            shapes) leaves the file byte for byte as it was.
         size_warning_bytes: warn when the projected file size passes this (None: never).
         strict: raise instead of warning when recording fails.
         max_queue_bytes: memory for steps waiting to be written.
