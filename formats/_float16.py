@@ -41,12 +41,14 @@ class OverflowWatch:
         self._unwritten = False
         self._warned = False
 
-    def check(self, name: str, original: np.ndarray, stored: np.ndarray, summary: np.ndarray,
-              step: int) -> None:
-        if stored is original or not summary[INF_COLUMN]:
+    def check(self, name: str, original: np.ndarray, stored: np.ndarray,
+              summary: np.ndarray | None, step: int) -> None:
+        """`summary` is that of the stored values (None: a 1.0 file's, of the originals)."""
+        if stored is original:
             return
-        if summary[INF_COLUMN] <= np.count_nonzero(np.isinf(original)):
-            return  # the infs were there before rounding
+        infs = np.count_nonzero(np.isinf(stored)) if summary is None else summary[INF_COLUMN]
+        if not infs or infs <= np.count_nonzero(np.isinf(original)):
+            return  # no inf, or the infs were there before rounding
         if self.first_step is None:
             self.first_step, self._unwritten = step, self._may_note
         if not self._warned:

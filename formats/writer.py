@@ -159,13 +159,15 @@ class RecordingWriter(WriterFile):
         for name, var in self._vars.items():
             if not var.direct:
                 write_row(var.data, row, stored[name])
-            summaries[name] = summarize(stored[name], var.sample)  # of what the file holds
+            summaries[name] = summarize(stored[name] if self._version != "1.0" else
+                                        values[name], var.sample)  # 1.1: what the file holds
             write_row(var.summary, row, summaries[name])
         if pending is not None:
             pending.result()
         self._write_timeline(row, step, epoch, batch, wall_time)
         for name, summary in summaries.items():
-            self._overflow.check(name, values[name], stored[name], summary, self.last_step)
+            self._overflow.check(name, values[name], stored[name],
+                                 summary if self._version != "1.0" else None, self.last_step)
         self._write_scalars(row, scalars or {})
         self.num_steps = row + 1
         self._maybe_commit()
