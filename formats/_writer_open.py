@@ -45,9 +45,15 @@ class _Variable:
     summary: h5py.Dataset
     sample: np.ndarray | None
     direct: bool = False
+    previous: np.ndarray | None = None  # the last row's values, for the update norm (1.1)
 
     def __post_init__(self) -> None:
         self.direct = can_write_direct(self.data)
+
+    @property
+    def has_update_norm(self) -> bool:
+        """Whether the file has the 1.1 update_norm column (a 1.0 file stays without it)."""
+        return self.summary.shape[1] > len(L.BASE_SUMMARY_COLUMNS)
 
 
 class WriterFile:
@@ -227,7 +233,10 @@ class WriterFile:
                 trainable=bool(ds.attrs.get("trainable", True)),
             )
             summary = f[L.SUMMARIES][name]
-            self._vars[name] = _Variable(spec, ds, summary, sample_indices(math.prod(spec.shape)))
+            var = _Variable(spec, ds, summary, sample_indices(math.prod(spec.shape)))
+            if var.has_update_norm and self.num_steps:
+                var.previous = ds[self.num_steps - 1]  # the resumed run's first update_norm
+            self._vars[name] = var
             self._steps.add(ds)
             self._steps.add(summary)
 

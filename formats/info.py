@@ -161,7 +161,7 @@ def _steps(rec: Recording) -> str:
 
 def _row_bytes(rec: Recording) -> int:
     data = sum(v.size * np.dtype(v.stored_dtype).itemsize for v in rec.variables.values())
-    summaries = len(rec.variables) * len(L.SUMMARY_COLUMNS) * 8
+    summaries = len(rec.variables) * len(rec.summary_columns) * 8
     return data + summaries + 8 * (len(L.TIMELINE_COLUMNS) + len(rec.scalar_names))
 
 

@@ -180,11 +180,16 @@ class RecordingModel:
         return rows
 
     def summary_column(self, name: str, column: str) -> np.ndarray:
-        return self.summary(name)[:, SUMMARY_COLUMNS.index(column)]
+        return self.summary(name)[:, self.summary_columns.index(column)]
+
+    @property
+    def summary_columns(self) -> tuple[str, ...]:
+        """The open file's summary columns (a 1.0 file has no update_norm)."""
+        return tuple(self._require().summary_columns)
 
     def summary_row(self, name: str, index: int) -> dict[str, float]:
         row = self.summary(name)[index]
-        return dict(zip(SUMMARY_COLUMNS, (float(v) for v in row), strict=True))
+        return dict(zip(self.summary_columns, (float(v) for v in row), strict=True))
 
     def loss_name(self) -> str | None:
         """The per-step scalar to draw on the timeline: 'loss' if recorded, else the first."""
