@@ -96,6 +96,11 @@ class CurvesStrip(pg.PlotWidget):
         dims = self.model.dims
         self.set_cursor(dims.step_at(dims.index) if dims.num_steps else 0)
 
+    def data(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """The drawn points of curve `key` as values (not their logarithms on a log axis)."""
+        item = self.items[key]
+        return np.asarray(item.xData), np.asarray(item.yData)
+
     def _set_data(self, item: pg.PlotDataItem, c: Curve) -> None:
         x, y = c.x, c.y
         ok = np.isfinite(x) & np.isfinite(y)
