@@ -82,17 +82,24 @@ def sorted_quantiles(ordered: np.ndarray) -> np.ndarray:
 
 
 def update_norm(current: np.ndarray, previous: np.ndarray | None) -> float:
-    """||current - previous|| (L2, in float64), block by block so that no full-size difference
-    is ever allocated. NaN without a previous row; NaN or Inf when either holds such values."""
+    """||current - previous|| (L2), block by block so that no full-size difference is ever
+    allocated. NaN without a previous row; NaN or Inf when either holds such values.
+
+    Up to EXACT_LIMIT elements, or for float64 values, differences and sums are float64; a
+    larger float32 variable takes float32 differences and per-block sums (relative error
+    about 1e-5), three times faster, as its moments do.
+    """
     if previous is None:
         return float("nan")
     a = np.ascontiguousarray(current).reshape(-1)
     b = np.ascontiguousarray(previous).reshape(-1)
+    fast = a.size > EXACT_LIMIT and a.dtype == b.dtype and a.dtype.kind == "f" \
+        and a.itemsize == 4
+    diff = np.empty(min(a.size, BLOCK), np.float32 if fast else np.float64)
     squares = 0.0
-    diff = np.empty(min(a.size, BLOCK), np.float64)
     for start in range(0, a.size, BLOCK):
         stop = min(start + BLOCK, a.size)
         d = diff[: stop - start]
-        np.subtract(a[start:stop], b[start:stop], out=d, dtype=np.float64)
+        np.subtract(a[start:stop], b[start:stop], out=d, dtype=d.dtype)
         squares += float(np.einsum("i,i->", d, d))
     return float(np.sqrt(squares))

@@ -71,6 +71,7 @@ class RecordingWriter(WriterFile):
         self._scalars: dict[str, h5py.Dataset] = {}
         self._epoch_scalars: dict[str, h5py.Dataset] = {}
         self._key: tuple[int, int] | None = None
+        self._buffers: dict[str, np.ndarray] = {}  # copies of the last row, for update_norm
         self._file = self._open(mode, dict(metadata or {}))
         self._direct = DirectWriter(self._disk_path)
         self._last_commit = time.monotonic()
@@ -168,7 +169,7 @@ class RecordingWriter(WriterFile):
         for name, var in self._vars.items():
             if not var.direct:
                 write_row(var.data, row, values[name])
-            write_row(var.summary, row, self._summary_row(var, values[name], copy))
+            write_row(var.summary, row, self._summary_row(name, var, values[name], copy))
         if pending is not None:
             pending.result()
         self._write_timeline(row, step, epoch, batch, wall_time)
@@ -177,14 +178,23 @@ class RecordingWriter(WriterFile):
         self._maybe_commit()
         return row
 
-    @staticmethod
-    def _summary_row(var: _Variable, value: np.ndarray, copy: bool) -> np.ndarray:
+    def _summary_row(self, name: str, var: _Variable, value: np.ndarray,
+                     copy: bool) -> np.ndarray:
         row = summarize(value, var.sample)
         if not var.has_update_norm:
             return row
         norm = update_norm(value, var.previous)
-        var.previous = np.array(value, copy=True) if copy else value
+        var.previous = self._kept(name, value) if copy else value
         return np.append(row, norm)
+
+    def _kept(self, name: str, value: np.ndarray) -> np.ndarray:
+        """A copy of `value` in a buffer reused from step to step: a fresh 200 MB array each
+        step would cost page faults worth several times the copy itself."""
+        buffer = self._buffers.get(name)
+        if buffer is None or buffer.dtype != value.dtype or buffer.shape != value.shape:
+            buffer = self._buffers[name] = np.empty_like(value)
+        np.copyto(buffer, value)
+        return buffer
 
     @property
     def last_step(self) -> int:

@@ -52,7 +52,7 @@ def test_the_writer_copies_unless_told_not_to_and_a_resume_continues(tmp_path):
     with open_recording(path) as rec:
         got = rec.summary_column("w", "update_norm")
     want = expected_update_norms(np.stack(rows))
-    np.testing.assert_allclose(got, want, rtol=1e-9, equal_nan=True)
+    np.testing.assert_allclose(got, want, rtol=1e-5, equal_nan=True)  # float32 sums: large
     assert np.isfinite(got[3])  # the resumed run's first row compares with the file's last
 
 
