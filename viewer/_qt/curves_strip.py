@@ -65,7 +65,7 @@ class CurvesStrip(pg.PlotWidget):
         self.addItem(self.cursor, ignoreBounds=True)
         self.scene().sigMouseClicked.connect(self._clicked)
         model.curves.changed.connect(self.reload)
-        model.health.changed.connect(self.reload)
+        model.health.changed.connect(self._draw_marks)
 
     def _new_curve(self, i: int, symbol: str | None = None) -> pg.PlotDataItem:
         color = (40, 40, 40) if i == 0 else style.trace_color(i - 1)

@@ -37,6 +37,7 @@ class RecordingModel:
         self._broken = False  # the file changed under us and could not be read again
         self._summaries: dict[str, np.ndarray] = {}
         self._scalars: dict[str, np.ndarray] = {}
+        self.summary_columns: tuple[str, ...] = SUMMARY_COLUMNS  # the open file's (1.0: 18)
         self.opened = Event()  # (path)
         self.grown = Event()  # (num_steps)
         self.reopened = Event()  # (path): the file changed under us and was read afresh
@@ -61,6 +62,8 @@ class RecordingModel:
             self._summaries.clear()
             self._scalars.clear()
             self._identity = _identity(path)
+            # Kept: read with the cached summaries even once the file is broken.
+            self.summary_columns = tuple(rec.summary_columns)
 
     def close(self) -> None:
         if self.rec is None:
@@ -182,10 +185,6 @@ class RecordingModel:
     def summary_column(self, name: str, column: str) -> np.ndarray:
         return self.summary(name)[:, self.summary_columns.index(column)]
 
-    @property
-    def summary_columns(self) -> tuple[str, ...]:
-        """The open file's summary columns (a 1.0 file has no update_norm)."""
-        return tuple(self._require().summary_columns)
 
     def summary_row(self, name: str, index: int) -> dict[str, float]:
         row = self.summary(name)[index]
