@@ -98,3 +98,20 @@ def test_curves_are_labelled_and_any_scalar_can_be_drawn(qtbot, window, divergin
         assert y[list(x).index(t["steps"][row])] == pytest.approx(expect)
     controls.actions_by_key["loss"].trigger()  # unchecked: no longer drawn
     assert "loss" not in strip.items
+
+
+def test_per_batch_values_are_recovered_only_where_batches_follow_each_other():
+    from weightreel.viewer.components.curves import CurvesModel, per_batch_values
+
+    batch_losses = np.array([4.0, 2.0, 3.0, 1.0, 5.0])
+    running = np.cumsum(batch_losses) / np.arange(1, 6)
+    every = np.r_[np.nan, running]  # row 0: the initial state, no loss yet
+    got, missing = per_batch_values(every, np.array([-1, 0, 1, 2, 3, 4]), np.zeros(6, int))
+    np.testing.assert_allclose(got, np.r_[np.nan, batch_losses], equal_nan=True)
+    assert missing == 0
+    # recorded every 2nd batch: only the epoch's first batch can be recovered
+    got, missing = per_batch_values(np.r_[np.nan, running[[0, 2, 4]]], np.array([-1, 0, 2, 4]),
+                                    np.zeros(4, int))
+    np.testing.assert_allclose(got, [np.nan, 4.0, np.nan, np.nan], equal_nan=True)
+    assert missing == 2
+    assert "not recoverable at 2 steps" in CurvesModel.inexact_note(missing)
