@@ -234,8 +234,11 @@ class WriterFile:
             )
             summary = f[L.SUMMARIES][name]
             var = _Variable(spec, ds, summary, sample_indices(math.prod(spec.shape)))
-            if var.has_update_norm and self.num_steps:
-                var.previous = ds[self.num_steps - 1]  # the resumed run's first update_norm
+            # The resumed run's first update_norm compares with the file's last row, unless
+            # that row was rounded to float16: rounding would swamp the update (NaN instead).
+            rounded = ds.dtype == np.float16 and spec.dtype != "float16"
+            if var.has_update_norm and self.num_steps and not rounded:
+                var.previous = ds[self.num_steps - 1]
             self._vars[name] = var
             self._steps.add(ds)
             self._steps.add(summary)

@@ -56,6 +56,19 @@ def test_the_writer_copies_unless_told_not_to_and_a_resume_continues(tmp_path):
     assert np.isfinite(got[3])  # the resumed run's first row compares with the file's last
 
 
+def test_a_resumed_float16_file_starts_its_update_norms_afresh(tmp_path):
+    path, rows = tmp_path / "f16.h5", np.linspace(0, 1, 40, dtype=np.float32).reshape(4, 10)
+    for k, mode in ((0, "w"), (2, "a")):
+        with RecordingWriter(path, mode, float16=True) as w:
+            for r in rows[k:k + 2]:
+                w.append({"w": r + np.float32(1e-4)})
+    with open_recording(path) as rec:
+        got = rec.summary_column("w", "update_norm")
+    want = expected_update_norms(rows)  # of the values given, not of the stored float16
+    assert np.isnan(got[0]) and np.isnan(got[2])  # row 2: the resume, its previous row rounded
+    np.testing.assert_allclose(got[[1, 3]], want[[1, 3]], rtol=1e-6)
+
+
 def test_slice_recomputes_update_norm_from_the_rows_it_keeps(diverging_run, tmp_path):
     out = tmp_path / "every3.h5"
     slice_recording(diverging_run, out, steps=(0, 40), every=3)
