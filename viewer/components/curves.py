@@ -56,12 +56,17 @@ def per_batch_values(running: np.ndarray, batches: np.ndarray,
 
 def epoch_end_steps(steps: np.ndarray, epochs: np.ndarray,
                     numbers: np.ndarray) -> np.ndarray:
-    """The last recorded global step of each epoch in `numbers` (NaN for one off the timeline)."""
+    """The last recorded global step of each epoch in `numbers` (NaN for one off the timeline).
+
+    Epoch numbers never decrease along the timeline (SPEC.md), so one search finds them all.
+    """
+    epochs, numbers = np.asarray(epochs), np.asarray(numbers)
     ends = np.full(len(numbers), np.nan)
-    for j, epoch in enumerate(numbers):
-        where = np.flatnonzero(epochs == epoch)
-        if where.size:
-            ends[j] = steps[where[-1]]
+    if len(epochs) == 0 or len(numbers) == 0:
+        return ends
+    last = np.searchsorted(epochs, numbers, side="right") - 1
+    found = (last >= 0) & (epochs[np.maximum(last, 0)] == numbers)
+    ends[found] = np.asarray(steps)[last[found]]
     return ends
 
 
