@@ -50,7 +50,9 @@ class CurvesStrip(pg.PlotWidget):
         item = self.getPlotItem()
         item.setLabel("bottom", "step")
         item.getAxis("left").enableAutoSIPrefix(False)  # no "loss (x0.001)"
-        self.legend = item.addLegend(offset=(10, 2), labelTextSize="7pt")
+        # Top right: loss falls from the top left, and a blown-up run ends early.
+        self.legend = item.addLegend(offset=(-4, 2), labelTextSize="7pt",
+                                     brush=pg.mkBrush(255, 255, 255, 210))
         self.curve = self._new_curve(0)  # the first chosen curve
         self.items: dict[str, pg.PlotDataItem] = {}
         self.labels: dict[str, str] = {}
