@@ -115,3 +115,15 @@ def test_per_batch_values_are_recovered_only_where_batches_follow_each_other():
     np.testing.assert_allclose(got, [np.nan, 4.0, np.nan, np.nan], equal_nan=True)
     assert missing == 2
     assert "not recoverable at 2 steps" in CurvesModel.inexact_note(missing)
+
+
+def test_a_1_0_file_opens_with_its_18_summary_columns(qtbot, window, samples_dir):
+    assert window.open_file(str(samples_dir / "golden-v1.0.h5"), step=5)
+    view = next(iter(window.views.views.values()))
+    qtbot.waitUntil(lambda: view.shown_index == 5, timeout=10000)
+    recording = window.model.recording
+    assert len(recording.summary_columns) == 18 and "update_norm" not in recording.summary_columns
+    row = recording.summary_row(view.name, 5)
+    assert row["max"] == recording.read(view.name, 5).max()
+    assert window.timeline.curve_controls.summary.text() == "all finite"
+    assert window.timeline.loss.nonfinite_line is None and window.timeline.loss.epoch_lines
