@@ -7,7 +7,7 @@ import itertools
 import math
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import h5py
@@ -46,14 +46,13 @@ class _Variable:
     sample: np.ndarray | None
     direct: bool = False
     previous: np.ndarray | None = None  # the last row's values, for the update norm (1.1)
+    # Whether the file has the 1.1 update_norm column (a 1.0 file stays without it); looked
+    # up once, as h5py's shape is a call into HDF5.
+    has_update_norm: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         self.direct = can_write_direct(self.data)
-
-    @property
-    def has_update_norm(self) -> bool:
-        """Whether the file has the 1.1 update_norm column (a 1.0 file stays without it)."""
-        return self.summary.shape[1] > len(L.BASE_SUMMARY_COLUMNS)
+        self.has_update_norm = self.summary.shape[1] > len(L.BASE_SUMMARY_COLUMNS)
 
 
 class WriterFile:
