@@ -50,6 +50,7 @@ def run_view(args: argparse.Namespace) -> int:
     elif _no_display():
         raise ValueError("no display to open the viewer on (DISPLAY is not set); use "
                          "--screenshot OUT.png to render a picture without one")
+    _check_platform()
     try:
         from weightreel.viewer.app import launch
     except ImportError as exc:
@@ -72,6 +73,15 @@ def _view_choices(args: argparse.Namespace) -> tuple[int | None, list[str] | Non
         elif not (args.follow and rec.num_steps and step > int(rec.steps[-1])):
             step_position(rec, step)
     return step, variables
+
+
+def _check_platform() -> None:
+    """Fail in one line, before Qt aborts with a cryptic one, when its X11 plugin cannot load."""
+    from .qt_platform import xcb_problem
+
+    problem = xcb_problem()
+    if problem:
+        raise ValueError(problem)
 
 
 def _no_display() -> bool:
