@@ -64,6 +64,11 @@ def run_view(args: argparse.Namespace) -> int:
 def _view_choices(args: argparse.Namespace) -> tuple[int | None, list[str] | None]:
     """The step and variables to show: --step must be recorded (when following, it may also
     lie past the end); a screenshot without --step shows the last recorded step."""
+    from .components.selection import MAX_VIEWS
+
+    if args.variable and len(dict.fromkeys(args.variable)) > MAX_VIEWS:
+        raise ValueError(f"--variable was given {len(args.variable)} times: the viewer shows at "
+                         f"most {MAX_VIEWS} variables at once")
     with open_recording(args.file) as rec:
         variables = check_variables(rec, args.variable) if args.variable else None
         step = args.step

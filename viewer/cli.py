@@ -68,8 +68,9 @@ def _add_view(sub) -> None:
                    help="save a PNG screenshot and quit (at the last step unless --step)")
     p.add_argument("--follow", action="store_true", help="follow a recording being written")
     p.add_argument("--variable", action="append", metavar="NAME",
-                   help="variable to show (repeatable; the model's name may be left out: "
-                        "dense/kernel; default: the viewer's choice)")
+                   help="variable to show (repeatable, up to 12 views side by side in a grid; the "
+                        "model's name may be left out: dense/kernel; default: the viewer's "
+                        "choice)")
     p.set_defaults(run="view")
 
 

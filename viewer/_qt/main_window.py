@@ -24,6 +24,7 @@ from . import settings as st
 from .errors import ErrorReporter
 from .loader import FrameLoader
 from .playback_driver import PlaybackDriver
+from .screen_fit import default_size
 from .timeline import TimelineWidget
 from .variables_panel import VariablesPanel
 from .views_area import ViewsArea
@@ -229,7 +230,7 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
-            self.resize(1400, 860)
+            self.resize(*default_size(self))
         state = self.settings.value("state")
         if state is not None:
             self.restoreState(state)
