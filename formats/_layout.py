@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 FORMAT_NAME = "weightreel"
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"
 FORMAT_MAJOR = 1
 
 # Root attributes.
@@ -40,6 +40,16 @@ SUMMARY_COLUMNS = ("min", "max", "mean", "std", "norm", "nan_count", "inf_count"
     f"q{q:g}" for q in QUANTILES
 )
 QUANTILE_SAMPLE = 4096  # quantiles come from at most this many elements (exact below it)
+
+
+LAYOUT_LETTERS = "oihwdx"  # output, input, height, width, depth, other (SPEC: "layout")
+
+
+def check_layout(layout: str, shape: tuple[int, ...]) -> None:
+    """Raise ValueError unless `layout` is "" or one known letter per axis of `shape`."""
+    if layout and (len(layout) != len(shape) or set(layout) - set(LAYOUT_LETTERS)):
+        raise ValueError(f"layout {layout!r} must have one of the letters {LAYOUT_LETTERS!r} "
+                         f"per axis of shape {tuple(shape)}")
 
 
 def split_name(name: str) -> list[str]:

@@ -23,6 +23,7 @@ from PyQt5.QtCore import QObject, QRunnable, QThreadPool, pyqtSignal
 from PyQt5.QtGui import QImage
 
 from ..components import ColorScale, FrameCache, ImageLayout, RecordingModel, StaleReadError
+from ..components.laid_out import laid_out
 from .colorize import colorize
 
 HIST_BINS = 64
@@ -35,7 +36,7 @@ class Frame:
 
     name: str
     index: int
-    image: np.ndarray  # float32, laid out by ImageLayout
+    image: np.ndarray  # float32, laid out by ImageLayout (a LaidOutImage: made if asked)
     qimage: QImage  # the colours (over `scale`) of every stride-th row and column of the image
     scale: ColorScale
     stride: tuple[int, int]  # (rows, columns)
@@ -209,8 +210,10 @@ class FrameLoader(QObject):
                     layout: ImageLayout | None) -> Frame:
         """(worker thread) Read one step, lay it out as an image and colour it."""
         data = self.recording.read(name, index)
-        image = (layout or ImageLayout(tuple(data.shape))).to_image(data)
-        return Frame(name, index, image, colorize(image, scale, stride), scale, stride, layout)
+        shape = layout or ImageLayout(tuple(data.shape))
+        shown = shape.shown(data, stride)  # only the pixels on screen, never a full copy
+        return Frame(name, index, laid_out(data, shape), colorize(shown, scale), scale, stride,
+                     layout)
 
     def _on_done(self, key: Any, result: Any, error: BaseException | None) -> None:
         if key[0] == "counts":

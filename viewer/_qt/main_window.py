@@ -22,6 +22,7 @@ from weightreel.formats import RecordingError
 from ..components import ViewerModel
 from . import settings as st
 from .errors import ErrorReporter
+from .image_shape import ask_image_shape
 from .loader import FrameLoader
 from .playback_driver import PlaybackDriver
 from .screen_fit import default_size
@@ -96,8 +97,11 @@ class MainWindow(QMainWindow):
                                           self.model.set_dense_as_images)
         self.fields_action.setCheckable(True)
         self.fields_action.setChecked(self.model.dense_as_images)
-        self.fields_action.setToolTip("Show a Dense kernel whose inputs form an image (e.g. 64 "
-                                      "= 8×8) as one input image per unit: receptive fields")
+        self.fields_action.setToolTip("Show every Dense kernel whose inputs form an image (e.g. "
+                                      "64 = 8×8) as one input image per unit: receptive fields. "
+                                      "Off, only Dense layers the model config shows are fed "
+                                      "an image are")
+        self._action(view, "Input image s&hape…", self._ask_image_shape)
         self.follow_action = self._action(view, "&Follow newest step",
                                           self.model.playback.set_follow, "F")
         self.follow_action.setCheckable(True)
@@ -209,6 +213,11 @@ class MainWindow(QMainWindow):
     def _on_option(self, name: str) -> None:
         self.per_step_action.setChecked(self.model.color_mode == "step")
         self.fields_action.setChecked(self.model.dense_as_images)
+
+    def _ask_image_shape(self) -> None:
+        problem = ask_image_shape(self, self.model)
+        if problem:
+            self.statusBar().showMessage(problem, 10000)
 
     def _color_mode(self, per_step: bool) -> None:
         self.model.set_color_mode("step" if per_step else "run")
