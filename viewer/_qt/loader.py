@@ -113,6 +113,7 @@ class FrameLoader(QObject):
         self._task_running: set[Any] = set()
         self._counting: set[str] = set()  # variables with a histogram being counted
         self._count_waiting: dict[str, Frame] = {}
+        self._held: set[str] = set()  # views not laid out yet: their size sets the stride
 
     # ------------------------------------------------------------ configuration
     @property
@@ -173,14 +174,25 @@ class FrameLoader(QObject):
         self._schedule(name)
         return frame
 
+    def hold(self, name: str) -> None:
+        """Read no frame of `name` until `release`: its view is not laid out yet, and a frame
+        read now would be coloured at full resolution, then read again at its size."""
+        self._held.add(name)
+
+    def release(self, name: str) -> None:
+        if name in self._held:
+            self._held.discard(name)
+            self._schedule(name)
+
     def forget(self, name: str) -> None:
         """The view of `name` is gone: stop reading, colouring and counting for it."""
+        self._held.discard(name)
         for table in (self._wanted, self._scales, self._strides, self._layouts, self._ranges,
                       self._count_waiting):
             table.pop(name, None)
 
     def _schedule(self, name: str) -> None:
-        if name in self._busy or not self.recording.is_open:
+        if name in self._busy or name in self._held or not self.recording.is_open:
             return
         index = self._next_index(name)
         if index is None:

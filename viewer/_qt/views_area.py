@@ -6,7 +6,7 @@ not fit the height scroll. No panel is ever squeezed below its minimum size.
 
 from __future__ import annotations
 
-from PyQt5.QtCore import Qt
+from PyQt5.QtCore import Qt, QTimer
 from PyQt5.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -26,6 +26,7 @@ from .view_sizes import apply_minimums
 HINT = ("Open a recording with File ▸ Open (Ctrl+O) or drop one here.\n"
         "Then pick variables on the left (Ctrl-click for several, side by side).")
 SPACING = 4
+RELEASE_MS = 250  # a view not laid out by then (a hidden window) reads its frame anyway
 
 
 class ViewsArea(QWidget):
@@ -73,13 +74,21 @@ class ViewsArea(QWidget):
         rec = self.model.recording.rec
         for name in names:
             if name not in self.views and rec is not None and name in rec.variables:
-                view = VariableView(self.model, self.loader, name)
-                apply_minimums(view)
-                self.views[name] = view
+                self.views[name] = self._make_view(name)
         self.order = [n for n in names if n in self.views]
         self._show_notice()
         self._arrange(force=True)
         self.stack.setCurrentWidget(self.page if self.views else self.hint)
+
+    def _make_view(self, name: str) -> VariableView:
+        """A view whose first frame is read once it has its size (or after RELEASE_MS)."""
+        self.loader.hold(name)
+        view = VariableView(self.model, self.loader, name)
+        apply_minimums(view)
+        view.heatmap.plot.vb.sigTransformChanged.connect(
+            lambda *_: self.loader.release(name))  # after the view's own: its stride is set
+        QTimer.singleShot(RELEASE_MS, lambda: self.loader.release(name))
+        return view
 
     def _show_notice(self) -> None:
         asked = self.model.selection.asked
