@@ -131,3 +131,21 @@ def test_filter_ticks_are_thinned_so_labels_never_touch(qtbot, window, tmp_path)
     pixels = (shown[1][0] - shown[0][0]) * axis.width() / (axis.range[1] - axis.range[0])
     widest = max(axis.label_extent([t]) for t in shown)
     assert pixels >= widest  # neighbouring labels stand apart
+
+
+def test_scrubbing_a_fast_file_reads_on_the_spot_but_playing_uses_the_worker(qtbot, window,
+                                                                               tmp_path):
+    assert window.open_file(write_synthetic(tmp_path / "fast.h5", steps=30))
+    view = next(iter(window.views.views.values()))
+    qtbot.waitUntil(lambda: view.shown_index == 0, timeout=WAIT_MS)  # read by the worker
+    loader = window.loader
+    loader.inline_read_ms = 1e9  # every read counts as fast: deterministic
+    window.model.dims.set_index(17)
+    assert view.shown_index == 17  # shown before the event loop ran: read on the spot
+    loader.inline_read_ms = 0.0  # a slow file: the GUI thread never reads
+    window.model.dims.set_index(23)
+    assert view.shown_index == 17
+    qtbot.waitUntil(lambda: view.shown_index == 23, timeout=WAIT_MS)
+    loader.inline_read_ms = 1e9
+    loader.direction = 1  # playing: the worker keeps the frame rate
+    assert loader.request(view.name, 5) is None
