@@ -23,8 +23,9 @@ SHAPES = {
 
 def declare(writer: RecordingWriter, shapes: dict = SHAPES) -> None:
     for name, (shape, layer_class, role) in shapes.items():
-        writer.declare(name, VariableSpec(shape, "float32", layer=name.split("/")[0],
-                                          layer_class=layer_class, role=role))
+        writer.declare(name, VariableSpec(  # BatchNorm statistics are not trained, as in Keras
+            shape, "float32", layer=name.split("/")[-2] if "/" in name else name,
+            layer_class=layer_class, role=role, trainable=not role.startswith("moving_")))
 
 
 class SyntheticRun:

@@ -109,13 +109,11 @@ class VariablesPanel(QWidget):
                 if not info.trainable:
                     item.setForeground(col, QBrush(FROZEN))
             parent.addChild(item)
-        many = rec is not None and len(rec.variables) > COLLAPSE_ABOVE
-        if many:
-            self.tree.collapseAll()
-        else:
-            self.tree.expandAll()
-        self.tree.blockSignals(False)
+        self.tree.expandAll()  # columns are sized to every row, not only the rows shown
         self._size_columns()
+        if rec is not None and len(rec.variables) > COLLAPSE_ABOVE:
+            self.tree.collapseAll()
+        self.tree.blockSignals(False)
         self.apply_filter(self.filter.text())
         self._show_selection(self.model.selection.names)
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 HEATMAP_MIN = (240, 150)  # (width, height) of the heatmap with its axes and colour bar
 SIDE_PLOT_MIN = (165, 105)  # the histogram and the distribution over time, side by side
+TITLE_MARGIN = 8  # pixels beside a plot's title
+SIDE_PLOT_MAX_WIDTH = 205  # a longer title may overlap its neighbour at the minimum size
 PLOTS_MARGIN = 24  # pyqtgraph's layout margins and spacing around the plots, in pixels
 
 
@@ -15,6 +17,9 @@ def apply_minimums(view) -> None:
     """Give the panels of `view` (a VariableView) their minimum sizes, and the view the sum."""
     view.graphics.setMinimumSize(*HEATMAP_MIN)
     side_w, side_h = SIDE_PLOT_MIN
+    for plot in (view.hist_plot, view.distribution.plot):  # wide enough for its title, nearly
+        title = int(plot.titleLabel.item.boundingRect().width()) + TITLE_MARGIN
+        side_w = max(side_w, min(title, SIDE_PLOT_MAX_WIDTH))
     for plot in (view.hist_plot, view.distribution.plot):
         plot.setMinimumSize(side_w, side_h)
     trajectories = view.trajectories.plot
