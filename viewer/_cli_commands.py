@@ -45,6 +45,8 @@ def run_view(args: argparse.Namespace) -> int:
             raise ValueError("--screenshot, --step and --variable need a recording FILE")
     else:  # a bad file, step or variable fails here, in one line, before Qt starts
         step, variables = _view_choices(args)
+    if args.other is not None:
+        return _compare(args, step)
     if args.screenshot is not None:
         check_output(args.screenshot, args.file, ".png")
     elif _no_display():
@@ -59,6 +61,23 @@ def run_view(args: argparse.Namespace) -> int:
     kwargs = {"variables": variables} if variables else {}
     return int(launch(args.file, step=step, screenshot=args.screenshot, follow=args.follow,
                       **kwargs) or 0)
+
+
+def _compare(args: argparse.Namespace, step: int | None) -> int:
+    """`view A B`: both files must open (one line each otherwise) before Qt starts."""
+    with open_recording(args.other):
+        pass
+    if args.screenshot is not None:
+        check_output(args.screenshot, args.file, ".png")
+    elif _no_display():
+        raise ValueError("no display to open the viewer on (DISPLAY is not set); use "
+                         "--screenshot OUT.png to render a picture without one")
+    else:
+        _check_platform()
+    from weightreel.viewer.compare_app import launch_compare
+
+    variable = args.variable[0] if args.variable else None
+    return int(launch_compare(args.file, args.other, step, args.screenshot, variable) or 0)
 
 
 def _view_choices(args: argparse.Namespace) -> tuple[int | None, list[str] | None]:

@@ -61,6 +61,9 @@ def _add_view(sub) -> None:
                        description="Open a recording in the desktop viewer (needs the 'viewer' "
                                    "extra: PyQt5, pyqtgraph).")
     p.add_argument("file", metavar="FILE", nargs="?")
+    p.add_argument("other", metavar="OTHER", nargs="?",
+                   help="a second recording: compare it with FILE (A | B | A − B at the same "
+                        "global step, both runs' curves overlaid)")
     p.add_argument("--step", type=int, metavar="K",
                    help="start at global step K (a recorded step; default: the first, or the "
                         "last with --screenshot)")

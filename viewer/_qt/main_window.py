@@ -87,6 +87,7 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         self.open_action = self._action(file_menu, "&Open…", self.open_dialog, QKeySequence.Open)
         self.recent_menu = file_menu.addMenu("Open &Recent")
+        self._action(file_menu, "Compare &with…", self.compare_dialog)
         self._action(file_menu, "&Close", self.close_file, QKeySequence.Close)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.Quit)
@@ -158,6 +159,31 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getOpenFileName(self, "Open recording", start, FILE_FILTER)
         if path:
             self.open_file(path)
+
+    def compare_dialog(self) -> None:
+        """Open a second recording in a comparison window, the open one as A."""
+        start = os.path.dirname(self.model.recording.path or "") or os.getcwd()
+        other, _ = QFileDialog.getOpenFileName(self, "Compare with", start, FILE_FILTER)
+        if other:
+            self.compare_with(other)
+
+    def compare_with(self, other: str):
+        """A CompareWindow of the open recording (A) and `other` (B), or None (reported)."""
+        from ..components.compare import Comparison
+        from .compare_window import CompareWindow
+
+        if self.model.recording.path is None:
+            self.statusBar().showMessage("Open a recording first, then compare it", 10000)
+            return None
+        try:
+            comparison = Comparison(self.model.recording.path, other)
+        except RecordingError as exc:
+            self.reporter.report(str(exc), "Cannot compare")
+            return None
+        names = (os.path.basename(self.model.recording.path), os.path.basename(other))
+        self.compare_window = CompareWindow(comparison, names)
+        self.compare_window.show()
+        return self.compare_window
 
     def close_file(self) -> None:
         self.poll.stop()
