@@ -36,6 +36,7 @@ class VariableSpec:
     layer_class: str = ""
     role: str = ""
     trainable: bool = True
+    layout: str = ""  # one letter per axis (o, i, h, w, d, x), e.g. "oihw"; "" = Keras, guessed
 
 
 @dataclass
@@ -230,6 +231,7 @@ class WriterFile:
                 layer_class=str(ds.attrs.get("layer_class", "")),
                 role=str(ds.attrs.get("role", "")),
                 trainable=bool(ds.attrs.get("trainable", True)),
+                layout=str(ds.attrs.get("layout", "")),
             )
             summary = f[L.SUMMARIES][name]
             var = _Variable(spec, ds, summary, sample_indices(math.prod(spec.shape)))

@@ -30,6 +30,7 @@ class VariableInfo:
     layer_class: str
     role: str
     trainable: bool
+    layout: str = ""  # the recorded axis layout (1.1), e.g. "oihw"; "" = Keras, by shape
 
     @property
     def size(self) -> int:
@@ -214,7 +215,7 @@ class Recording:
                 name=name, shape=tuple(ds.shape[1:]), dtype=_text(a.get("dtype", ds.dtype)),
                 stored_dtype=str(ds.dtype), layer=_text(a.get("layer", "")),
                 layer_class=_text(a.get("layer_class", "")), role=_text(a.get("role", "")),
-                trainable=bool(a.get("trainable", True)))
+                trainable=bool(a.get("trainable", True)), layout=_text(a.get("layout", "")))
         return infos
 
     @property

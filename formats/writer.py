@@ -96,6 +96,7 @@ class RecordingWriter(WriterFile):
             raise RecordingError(self.path, f"cannot add variable {name!r} after steps exist")
         try:
             L.split_name(name)
+            L.check_layout(spec.layout, spec.shape)
             store = self._storage_dtype(np.dtype(spec.dtype))
             capacity = self._steps.capacity
             data = create_rows(self._group_for(L.VARIABLES, name), name.split("/")[-1],
@@ -108,6 +109,8 @@ class RecordingWriter(WriterFile):
         attrs = {"layer": spec.layer, "layer_class": spec.layer_class, "role": spec.role,
                  "trainable": bool(spec.trainable), "dtype": str(np.dtype(spec.dtype)),
                  "order": len(self._vars)}
+        if spec.layout and str(self._file.attrs.get(L.ATTR_VERSION, "")) != "1.0":
+            attrs["layout"] = spec.layout  # added in 1.1
         for key, value in attrs.items():
             data.attrs[key] = value
         summary.attrs["columns"] = list(columns)
