@@ -7,6 +7,7 @@ from ._float16 import Float16OverflowWarning
 from ._layout import FORMAT_VERSION, QUANTILES, SUMMARY_COLUMNS
 from .errors import (
     CorruptRecordingError,
+    MissingColumnError,
     NotARecordingError,
     RecordingError,
     UnsupportedVersionError,
@@ -22,6 +23,7 @@ __all__ = [
     "SUMMARY_COLUMNS",
     "CorruptRecordingError",
     "Float16OverflowWarning",
+    "MissingColumnError",
     "NotARecordingError",
     "Recording",
     "RecordingError",

@@ -52,12 +52,14 @@ class BackgroundWriter:
         self._put((_COMMIT, done))
         done.wait(timeout)
 
-    def close(self, finished: bool = True, timeout: float | None = None) -> None:
-        """Write what is queued, then close the file (or abandon it after an error)."""
+    def close(self, finished: bool = True, timeout: float | None = None,
+              discard: bool = False) -> None:
+        """Write what is queued, then close the file (or abandon it after an error, or when
+        `discard`: a new file that was never committed is then removed)."""
         if self.closed:
             return
         self.closed = True
-        self._queue.put((_CLOSE, finished))
+        self._queue.put((_CLOSE, finished, discard))
         self._thread.join(timeout)
 
     def _put(self, item: tuple) -> None:
@@ -75,7 +77,7 @@ class BackgroundWriter:
                 self._guarded(self._commit)
                 continue
             if item[0] == _CLOSE:
-                self._finish(item[1])
+                self._finish(item[1], item[2])
                 return
             if item[0] == _COMMIT:
                 self._guarded(self._commit)
@@ -107,8 +109,8 @@ class BackgroundWriter:
             self.error = getattr(self.writer, "io_error", None) or exc
             self.writer.abandon()
 
-    def _finish(self, finished: bool) -> None:
-        if self.error is None:
+    def _finish(self, finished: bool, discard: bool) -> None:
+        if self.error is None and not discard:
             self._guarded(self.writer.close, finished)
         else:
             self.writer.abandon()

@@ -185,6 +185,8 @@ def test_spec_reader_reads_what_the_writer_wrote(tmp_path: Path, crash: bool) ->
     np.testing.assert_allclose(s["max"], [r + 5 for r in range(7)])
     np.testing.assert_allclose(s["mean"], [r + 2.5 for r in range(7)])
     np.testing.assert_allclose(s["q0.5"], [r + 2.5 for r in range(7)])
+    # 1.1: every one of the 6 weights grows by 1 a row, so each update is sqrt(6) long
+    np.testing.assert_allclose(s["update_norm"], [np.nan] + [np.sqrt(6)] * 6)
     big = data["summaries"]["big"]  # summaries describe the stored values
     if crash:  # float16: 1e10 is stored as inf, and counted as such
         assert variables["big"][5, 0] == np.inf and big["inf_count"][5] == 1
