@@ -15,7 +15,18 @@ import numpy as np
 from . import _layout as L
 from ._h5 import check_identity, describe_os_error, open_h5_read
 from ._meta import read_metadata
-from .errors import CorruptRecordingError, RecordingError
+from .errors import (
+    CorruptRecordingError,
+    RecordingError,
+    RecordingIndexError,
+    UnknownVariableError,
+)
+from .trust import check_claims, survey
+
+# What h5py and numpy raise on a damaged file: every public method turns it into a
+# RecordingError that names the file.
+READ_ERRORS = (OSError, RuntimeError, ValueError, KeyError, TypeError, IndexError,
+               AttributeError, OverflowError, UnicodeDecodeError, MemoryError)
 
 
 @dataclass(frozen=True)
@@ -59,15 +70,20 @@ class Recording:
         self.close()  # else HDF5 hands back the open file, stale metadata and all
         f = open_h5_read(self.path)
         try:
+            facts = survey(self.path, f)  # headers only: refuses links, external data, VDS
             self.format_version = check_identity(self.path, f)
             self._bind(f)
+            check_claims(self.path, facts, self.num_steps, self.num_epochs,
+                         os.path.getsize(self.path))
         except RecordingError:
+            self.close()
             f.close()
             raise
-        except (KeyError, OSError, ValueError, TypeError, RuntimeError) as exc:
+        except READ_ERRORS as exc:
+            self.close()
             f.close()
             raise CorruptRecordingError(
-                self.path, f"is missing or has broken parts ({exc})") from None
+                self.path, f"is missing or has broken parts ({_first_line(exc)})") from None
         self._file = f
 
     def _bind(self, f: h5py.File) -> None:
@@ -78,22 +94,31 @@ class Recording:
             raise CorruptRecordingError(
                 self.path, f"is missing {', '.join('/' + m for m in missing)}")
         committed = f[L.COMMITTED]
-        if committed.shape != (2,) or committed.dtype.kind != "i":
+        if not isinstance(committed, h5py.Dataset) or committed.shape != (2,) \
+                or committed.dtype.kind != "i":
             raise CorruptRecordingError(self.path, "has a malformed /committed dataset")
         self._committed_offset = committed.id.get_offset()
         self._identity = _identity(self.path)
-        self._timeline = {c: f[L.TIMELINE][c] for c in L.TIMELINE_COLUMNS}
-        self._datasets = _collect(f[L.VARIABLES])
-        self._summaries = _collect(f[L.SUMMARIES])
-        self._scalar_sets = _collect(f[L.STEP_SCALARS])
-        self._epoch_sets = _collect(f[L.EPOCH_SCALARS])
-        self._meta_group = f[L.META]
+        self._timeline = {c: self._need(f, f"{L.TIMELINE}/{c}", h5py.Dataset)
+                          for c in L.TIMELINE_COLUMNS}
+        self._datasets = _collect(self._need(f, L.VARIABLES, h5py.Group))
+        self._summaries = _collect(self._need(f, L.SUMMARIES, h5py.Group))
+        self._scalar_sets = _collect(self._need(f, L.STEP_SCALARS, h5py.Group))
+        self._epoch_sets = _collect(self._need(f, L.EPOCH_SCALARS, h5py.Group))
+        self._meta_group = self._need(f, L.META, h5py.Group)
         self.num_steps, self.num_epochs = self._read_committed(committed)
         if self.num_steps < 0 or self.num_epochs < 0:
             raise CorruptRecordingError(
                 self.path, f"has negative committed counts ({self.num_steps}, {self.num_epochs})")
         self._check_lengths()
         self._forget_cached()
+
+    def _need(self, f: h5py.File, name: str, kind: type) -> Any:
+        obj = f[name]
+        if not isinstance(obj, kind):
+            raise CorruptRecordingError(self.path, f"/{name} should be a {kind.__name__.lower()}"
+                                                   f" but is a {type(obj).__name__.lower()}")
+        return obj
 
     def _read_committed(self, committed: h5py.Dataset) -> tuple[int, int]:
         if self._committed_offset is not None:
@@ -137,7 +162,7 @@ class Recording:
         if self._file is not None and stamp[:2] == self._identity[:2]:
             try:
                 counts = self._read_committed(self._file[L.COMMITTED])
-            except (OSError, ValueError, KeyError) as exc:
+            except READ_ERRORS as exc:
                 raise describe_os_error(self.path, exc) from None
             if counts == (self.num_steps, self.num_epochs) and self._writer_holds_file():
                 self._identity = stamp  # rows were written, none committed yet
@@ -189,16 +214,18 @@ class Recording:
     # ----------------------------------------------------------------- description
     @cached_property
     def metadata(self) -> dict[str, Any]:
-        """Run metadata: framework, host, started, ended, finished, model_config, notes, ..."""
-        return read_metadata(self._meta_group)
+        """Run metadata: framework, host, started, ended, finished, model_config, notes, ...
+
+        A document longer than 1 MiB is kept as its first 1 MiB of text, unparsed."""
+        return self._guarded(lambda: read_metadata(self._meta_group))
 
     @property
     def creator(self) -> str:
-        return _text(self._file.attrs.get(L.ATTR_CREATOR, ""))
+        return self._guarded(lambda: _text(self._file.attrs.get(L.ATTR_CREATOR, "")))
 
     @property
     def created(self) -> str:
-        return _text(self._file.attrs.get(L.ATTR_CREATED, ""))
+        return self._guarded(lambda: _text(self._file.attrs.get(L.ATTR_CREATED, "")))
 
     @property
     def finished(self) -> bool:
@@ -206,6 +233,9 @@ class Recording:
 
     @cached_property
     def variables(self) -> dict[str, VariableInfo]:
+        return self._guarded(self._variable_infos)
+
+    def _variable_infos(self) -> dict[str, VariableInfo]:
         infos = {}
         for name, ds in self._datasets.items():
             a = ds.attrs
@@ -213,7 +243,7 @@ class Recording:
                 name=name, shape=tuple(ds.shape[1:]), dtype=_text(a.get("dtype", ds.dtype)),
                 stored_dtype=str(ds.dtype), layer=_text(a.get("layer", "")),
                 layer_class=_text(a.get("layer_class", "")), role=_text(a.get("role", "")),
-                trainable=bool(a.get("trainable", True)))
+                trainable=_flag(a.get("trainable", True)))
         return infos
 
     @property
@@ -226,7 +256,7 @@ class Recording:
 
     # ----------------------------------------------------------------- timeline
     def _column(self, name: str) -> np.ndarray:
-        return self._timeline[name][: self.num_steps]
+        return self._guarded(lambda: self._timeline[name][: self.num_steps])
 
     @cached_property
     def steps(self) -> np.ndarray:
@@ -247,23 +277,28 @@ class Recording:
 
     def index_of_step(self, step: int) -> int:
         """Position of global step `step`, or of the last recorded step before it."""
-        i = int(np.searchsorted(self.steps, step, side="right")) - 1
+        i = self._guarded(lambda: int(np.searchsorted(self.steps, step, side="right"))) - 1
         return max(i, 0)
 
     # ----------------------------------------------------------------- arrays
     def _position(self, index: int) -> int:
-        i = int(index)
+        try:
+            i = int(index)
+        except (TypeError, ValueError, OverflowError):
+            raise RecordingIndexError(self.path, f"step index {index!r} is not a whole number") \
+                from None
         if i < 0:
             i += self.num_steps
         if not 0 <= i < self.num_steps:
-            raise IndexError(f"step index {index} out of range for {self.num_steps} steps")
+            raise RecordingIndexError(
+                self.path, f"step index {index} out of range for {self.num_steps} steps")
         return i
 
     def _dataset(self, name: str) -> h5py.Dataset:
         try:
             return self._datasets[name]
         except KeyError:
-            raise KeyError(f"no variable {name!r} in {self.path}") from None
+            raise UnknownVariableError(self.path, f"no variable {name!r}") from None
 
     def read(self, name: str, index: int) -> np.ndarray:
         """The value of variable `name` at timeline position `index`, in its stored dtype."""
@@ -280,15 +315,23 @@ class Recording:
     def read_element(self, name: str, element: tuple[int, ...] | int, start: int = 0,
                      stop: int | None = None) -> np.ndarray:
         """The trajectory of one element (index tuple, or flat index) over positions start:stop."""
-        info = self.variables[name]
-        if isinstance(element, (int, np.integer)):
-            element = np.unravel_index(int(element), info.shape) if info.shape else ()
-        stop = self.num_steps if stop is None else min(stop, self.num_steps)
         ds = self._dataset(name)
-        return self._guarded(lambda: ds[(slice(start, stop), *tuple(int(e) for e in element))])
+        info = self.variables[name]
+        try:
+            if isinstance(element, (int, np.integer)):
+                element = np.unravel_index(int(element), info.shape) if info.shape else ()
+            where = tuple(int(e) for e in element)
+        except (ValueError, TypeError) as exc:
+            raise RecordingIndexError(self.path, f"element {element!r} of {name!r}: "
+                                                 f"{_first_line(exc)}") from None
+        stop = self.num_steps if stop is None else min(stop, self.num_steps)
+        return self._guarded(lambda: ds[(slice(start, stop), *where)])
 
     def read_rows(self, name: str, positions: np.ndarray) -> np.ndarray:
         """Values at sorted `positions`, shaped (n, *shape): one strided read when evenly spaced."""
+        positions = np.asarray(positions, dtype=np.int64).reshape(-1)
+        if positions.size == 0:
+            raise RecordingIndexError(self.path, "no positions to read")
         first, last = int(positions[0]), int(positions[-1])
         if positions.size == 1:
             return self.read_range(name, first, first + 1)
@@ -300,7 +343,12 @@ class Recording:
     def _guarded(self, read):
         try:
             return read()
-        except (OSError, RuntimeError, ValueError) as exc:
+        except RecordingError:
+            raise
+        except MemoryError:
+            raise CorruptRecordingError(self.path, "needs more memory to read than is free") \
+                from None
+        except READ_ERRORS as exc:
             raise describe_os_error(self.path, exc) from None
 
     # ----------------------------------------------------------------- scalars and summaries
@@ -310,14 +358,16 @@ class Recording:
 
     def scalar(self, name: str) -> np.ndarray:
         """A per-step scalar (loss, metrics, learning_rate) at every position; NaN where missing."""
-        return self._guarded(lambda: self._scalar_sets[name][: self.num_steps])
+        ds = self._named(self._scalar_sets, name, "step scalar")
+        return self._guarded(lambda: ds[: self.num_steps])
 
     @property
     def epoch_scalar_names(self) -> list[str]:
         return [n for n in self._epoch_sets if n != L.EPOCH_COLUMN]
 
     def epoch_scalar(self, name: str) -> np.ndarray:
-        return self._guarded(lambda: self._epoch_sets[name][: self.num_epochs])
+        ds = self._named(self._epoch_sets, name, "epoch scalar")
+        return self._guarded(lambda: ds[: self.num_epochs])
 
     @property
     def epoch_numbers(self) -> np.ndarray:
@@ -328,11 +378,21 @@ class Recording:
     def summary(self, name: str, start: int = 0, stop: int | None = None) -> np.ndarray:
         """Summary rows (see summary_columns) of variable `name`, shaped (n, columns)."""
         stop = self.num_steps if stop is None else min(stop, self.num_steps)
-        return self._guarded(lambda: self._summaries[name][start:stop])
+        ds = self._named(self._summaries, name, "summary")
+        return self._guarded(lambda: ds[start:stop])
 
     def summary_column(self, name: str, column: str) -> np.ndarray:
+        if column not in L.SUMMARY_COLUMNS:
+            raise UnknownVariableError(self.path, f"no summary column {column!r}")
         j = L.SUMMARY_COLUMNS.index(column)
-        return self._guarded(lambda: self._summaries[name][: self.num_steps, j])
+        ds = self._named(self._summaries, name, "summary")
+        return self._guarded(lambda: ds[: self.num_steps, j])
+
+    def _named(self, sets: dict[str, h5py.Dataset], name: str, what: str) -> h5py.Dataset:
+        try:
+            return sets[name]
+        except KeyError:
+            raise UnknownVariableError(self.path, f"no {what} {name!r}") from None
 
 
 def _collect(group: h5py.Group) -> dict[str, h5py.Dataset]:
@@ -340,7 +400,7 @@ def _collect(group: h5py.Group) -> dict[str, h5py.Dataset]:
 
     def visit(name: str, obj: Any) -> None:
         if isinstance(obj, h5py.Dataset):
-            found.append((int(obj.attrs.get("order", len(found))), name, obj))
+            found.append((_order(obj.attrs.get("order"), len(found)), name, obj))
 
     group.visititems(visit)
     return {name: ds for _, name, ds in sorted(found, key=lambda t: t[0])}
@@ -353,6 +413,27 @@ def _identity(path: str) -> tuple[int, int, int, int]:
     except OSError:
         return (-1, -1, -1, -1)
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _order(value: Any, default: int) -> int:
+    """A dataset's `order` attribute; an unusable one (NaN, inf, text, array) sorts last."""
+    try:
+        number = float(np.asarray(value).reshape(-1)[0]) if value is not None else default
+    except (TypeError, ValueError, IndexError):
+        return 1 << 62
+    return int(number) if np.isfinite(number) and abs(number) < 1 << 62 else 1 << 62
+
+
+def _flag(value: Any) -> bool:
+    try:
+        return bool(np.asarray(value).reshape(-1)[0]) if np.size(value) else True
+    except (TypeError, ValueError):
+        return True
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _text(value: Any) -> str:
