@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from . import _layout as L
+from ._text import printable_lines
 from .reader import Recording
 
 LAYER_KEYS = ("units", "filters", "kernel_size", "strides", "pool_size", "activation", "rate",
@@ -16,12 +17,14 @@ LAYER_KEYS = ("units", "filters", "kernel_size", "strides", "pool_size", "activa
               "output_dim", "target_shape")
 MAX_LAYERS = 40
 MAX_TEXT_LINES = 12
+MAX_VARIABLES = 200  # lines: a file with a million variables gets a bounded listing
+MAX_NAMES = 60
 
 
 def describe(rec: Recording) -> str:
     """Everything needed to understand a recording without the script that made it."""
     sections = [_run(rec), _model(rec), _variables(rec), _steps(rec), _scalars(rec)]
-    return "\n\n".join(s for s in sections if s) + "\n"
+    return printable_lines("\n\n".join(s for s in sections if s)) + "\n"
 
 
 # --------------------------------------------------------------------------- run
@@ -65,9 +68,9 @@ def _model(rec: Recording) -> str:
     if meta.get("hyperparameters"):
         lines.append(f"  hyperparams {_document(_hyperparameters(meta['hyperparameters']))}")
     if meta.get("notes"):
-        notes = str(meta["notes"]).strip().splitlines()
-        lines.append("  notes       " + (notes[0] if notes else ""))
-        lines += ["              " + n for n in notes[1:MAX_TEXT_LINES]]
+        notes = str(meta["notes"])[:64 * 1024].strip().splitlines()
+        lines.append("  notes       " + (_clip(notes[0]) if notes else ""))
+        lines += ["              " + _clip(n) for n in notes[1:MAX_TEXT_LINES]]
         if len(notes) > MAX_TEXT_LINES:
             lines.append(f"              ... ({len(notes) - MAX_TEXT_LINES} more lines)")
     extra = meta.get("extra")
@@ -120,9 +123,10 @@ def _layer_line(layer: Any) -> str:
 
 # --------------------------------------------------------------------------- variables
 def _variables(rec: Recording) -> str:
-    infos = list(rec.variables.values())
-    total = sum(v.size for v in infos)
-    lines = [f"Variables {len(infos)} ({_count(total)} values per step)"]
+    every = list(rec.variables.values())
+    total = sum(v.size for v in every)
+    lines = [f"Variables {len(every)} ({_count(total)} values per step)"]
+    infos = every[:MAX_VARIABLES]
     width = max([len(v.name) for v in infos] + [4])
     dtypes = [v.dtype if v.dtype == v.stored_dtype else f"{v.dtype} stored as {v.stored_dtype}"
               for v in infos]
@@ -136,6 +140,8 @@ def _variables(rec: Recording) -> str:
             extra.append("non-trainable")
         lines.append(f"  {v.name:<{width}}  {shape:<{shape_width}} {dtype:<{dtype_width}}  "
                      f"{', '.join(extra)}".rstrip())
+    if len(every) > MAX_VARIABLES:
+        lines.append(f"  ... ({len(every) - MAX_VARIABLES} more)")
     return "\n".join(lines)
 
 
@@ -166,20 +172,34 @@ def _row_bytes(rec: Recording) -> int:
 
 
 def _scalars(rec: Recording) -> str:
-    step = ", ".join(rec.scalar_names) or "none"
-    epoch = ", ".join(rec.epoch_scalar_names) or "none"
+    step = _names(rec.scalar_names)
+    epoch = _names(rec.epoch_scalar_names)
     return f"Scalars\n  per step    {step}\n  per epoch   {epoch}"
+
+
+def _names(names: list[str]) -> str:
+    shown = ", ".join(_clip(n, 80) for n in names[:MAX_NAMES])
+    more = f" ... ({len(names) - MAX_NAMES} more)" if len(names) > MAX_NAMES else ""
+    return (shown + more) or "none"
 
 
 # --------------------------------------------------------------------------- formatting
 def _document(value: Any) -> str:
-    """A JSON metadata document on one line; one that the reader could not parse says so."""
+    """A JSON metadata document on one line; one that the reader could not parse says so.
+
+    The reader parses documents up to 1 MiB; clipping comes before joining, so the work is
+    bounded by that, whatever the file holds."""
     if isinstance(value, str):
+        if len(value) > L.MAX_DOCUMENT_BYTES:
+            return _clip("(over 1 MiB, not parsed) " + " ".join(value[:1000].split()))
         try:
             json.loads(value)
-        except ValueError:
-            return _clip("(not valid JSON) " + " ".join(value.split()))
-    return _inline(value)
+        except (ValueError, RecursionError):
+            return _clip("(not valid JSON) " + " ".join(value[:1000].split()))
+    try:
+        return _inline(value)
+    except RecursionError:
+        return "(nested too deeply to show)"
 
 
 def _inline(value: Any, limit: int = 200) -> str:
@@ -221,7 +241,10 @@ def _bytes(n: float) -> str:
 def _when(t: float) -> str:
     if not np.isfinite(t):
         return "?"
-    return _dt.datetime.fromtimestamp(t, _dt.timezone.utc).isoformat(timespec="seconds")
+    try:
+        return _dt.datetime.fromtimestamp(t, _dt.timezone.utc).isoformat(timespec="seconds")
+    except (OverflowError, ValueError, OSError):
+        return f"? ({t:g} s)"
 
 
 def _duration(seconds: float) -> str:

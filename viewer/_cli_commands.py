@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from weightreel.formats import open_recording, validate
+from weightreel.formats import check_untrusted, open_recording, printable, validate
 
 from ._cli_common import (
     check_output,
@@ -22,19 +22,23 @@ IMAGE_FORMATS = ("png", "gif", "mp4")
 def run_info(args: argparse.Namespace) -> int:
     from weightreel.formats.info import describe
 
+    check_untrusted(args.file)
     with open_recording(args.file) as rec:
         print(describe(rec), end="")
     return 0
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    problems = validate(args.file)
+    check_untrusted(args.file)
+    with progress_bar(0, "validate") as bar:
+        problems = validate(args.file, quick=args.quick, progress=_updater(bar))
     for line in problems:
         print(line)
     if problems:
         return 1
     with open_recording(args.file) as rec:
-        print(f"{args.file}: valid recording ({rec.num_steps} steps)")
+        quick = "; structure only (--quick)" if args.quick else ""
+        print(f"{printable(args.file)}: valid recording ({rec.num_steps} steps{quick})")
     return 0
 
 
@@ -44,6 +48,7 @@ def run_view(args: argparse.Namespace) -> int:
         if args.screenshot is not None or step is not None or variables:
             raise ValueError("--screenshot, --step and --variable need a recording FILE")
     else:  # a bad file, step or variable fails here, in one line, before Qt starts
+        check_untrusted(args.file)
         step, variables = _view_choices(args)
     if args.screenshot is not None:
         check_output(args.screenshot, args.file, ".png")
@@ -83,12 +88,13 @@ def _no_display() -> bool:
 def run_slice(args: argparse.Namespace) -> int:
     from weightreel.formats.slice import slice_recording
 
+    check_untrusted(args.input)
     with progress_bar(0, "slice") as bar:
         slice_recording(args.input, args.output, steps=args.steps, every=args.every,
                         include=args.include, float16=args.float16, compress=args.compress,
                         progress=_updater(bar), overwrite=args.force)
     with open_recording(args.output) as out:
-        print(f"{args.output}: {_plural(out.num_steps, 'step')}, "
+        _say(f"{args.output}: {_plural(out.num_steps, 'step')}, "
               f"{_plural(len(out.variable_names), 'variable')}, "
               f"{_megabytes(out.file_size)} (from {_megabytes(os.path.getsize(args.input))})")
     return 0
@@ -97,6 +103,7 @@ def run_slice(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     fmt = args.to or export_format_of(args.output)
     check_output(args.output, args.input, f".{fmt}")
+    check_untrusted(args.input)
     with open_recording(args.input) as rec:
         if fmt in IMAGE_FORMATS:
             return _export_image(rec, args, fmt)
@@ -107,7 +114,7 @@ def run_export(args: argparse.Namespace) -> int:
         write = export_npz if fmt == "npz" else export_csv
         with progress_bar(0, f"export {fmt}") as bar:
             write(rec, args.output, names, rows, progress=_updater(bar))
-        print(f"{args.output}: {_plural(len(names), 'variable')} at {_plural(rows.size, 'step')}")
+        _say(f"{args.output}: {_plural(len(names), 'variable')} at {_plural(rows.size, 'step')}")
     return 0
 
 
@@ -122,7 +129,7 @@ def _export_image(rec, args: argparse.Namespace, fmt: str) -> int:
             raise ValueError(f"{rec.path}: has no steps")
         row = rec.num_steps - 1 if args.step is None else step_position(rec, args.step)
         images.export_png(rec, args.output, name, row)
-        print(f"{args.output}: {name} at step {int(rec.steps[row])}")
+        _say(f"{args.output}: {name} at step {int(rec.steps[row])}")
         return 0
     if args.step is not None:
         raise ValueError(f"--to {fmt} animates a range: use --steps A:B, not --step")
@@ -133,7 +140,7 @@ def _export_image(rec, args: argparse.Namespace, fmt: str) -> int:
     with progress_bar(rows.size, f"export {fmt}", unit="frame") as bar:
         images.export_animation(rec, args.output, name, rows, fmt, fps=args.fps,
                                 progress=_updater(bar))
-    print(f"{args.output}: {name}, {rows.size} frames, steps {int(rec.steps[rows[0]])}.."
+    _say(f"{args.output}: {name}, {rows.size} frames, steps {int(rec.steps[rows[0]])}.."
           f"{int(rec.steps[rows[-1]])}")
     return 0
 
@@ -142,10 +149,11 @@ def run_plot(args: argparse.Namespace) -> int:
     from .plot import default_variables, plot_trajectories
 
     check_output(args.out, args.input, ".png")
+    check_untrusted(args.input)
     with open_recording(args.input) as rec:
         names = check_variables(rec, args.variable) if args.variable else default_variables(rec)
         plot_trajectories(rec, args.out, names)
-        print(f"{args.out}: {_plural(len(names), 'variable')} over "
+        _say(f"{args.out}: {_plural(len(names), 'variable')} over "
               f"{_plural(rec.num_steps, 'step')}")
     return 0
 
@@ -183,3 +191,8 @@ def _megabytes(n: int) -> str:
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _say(line: str) -> None:
+    """Print a line that holds text from a file (names), its control characters escaped."""
+    print(printable(line))

@@ -53,6 +53,9 @@ def _add_validate(sub) -> None:
                                    "when valid, 1 when problems were found (printed one per "
                                    "line), 2 when the file cannot be read as a recording.")
     p.add_argument("file", metavar="FILE")
+    p.add_argument("--quick", action="store_true",
+                   help="check the structure only; by default every stored row is also "
+                        "compared with its recorded summaries (min, max, NaN/Inf counts, norm)")
     p.set_defaults(run="validate")
 
 
@@ -173,12 +176,16 @@ def _describe(exc: Exception) -> tuple[str, int]:
     if isinstance(exc, OSError):
         where = f"{exc.filename}: " if exc.filename else ""
         return f"{where}{exc.strerror or str(exc).splitlines()[0]}", 2
+    if isinstance(exc, MemoryError):
+        return "not enough memory for this command", 2
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"unexpected error: {type(exc).__name__}: {first} (please report this)", 2
 
 
 def _fail(message: str, code: int) -> int:
-    print(f"{PROG}: {message}", file=sys.stderr)
+    from weightreel.formats import printable
+
+    print(f"{PROG}: {printable(message)}", file=sys.stderr)
     return code
 
 
