@@ -61,6 +61,7 @@ def run_view(args: argparse.Namespace) -> int:
         raise ValueError(f"the viewer cannot start ({exc}); install it with "
                          "pip install 'weightreel[viewer]'") from None
     kwargs = {"variables": variables} if variables else {}
+    kwargs["checked"] = True  # check_untrusted ran above
     return int(launch(args.file, step=step, screenshot=args.screenshot, follow=args.follow,
                       **kwargs) or 0)
 

@@ -41,7 +41,8 @@ def application():
 
 
 def launch(path: str | None, step: int | None = None, screenshot: str | None = None,
-           follow: bool = False, variables: list[str] | None = None) -> int:
+           follow: bool = False, variables: list[str] | None = None,
+           checked: bool = False) -> int:
     """Open the viewer on `path` (or empty) and run until closed; returns the exit code.
 
     With `screenshot`, render the window offscreen at global step `step` (None: the last
@@ -61,7 +62,7 @@ def launch(path: str | None, step: int | None = None, screenshot: str | None = N
     if screenshot is not None:
         return _screenshot(app, window, path, step, screenshot, variables)
     if path is not None:
-        window.open_file(path, step)
+        window.open_file(path, step, checked=checked)
         _select(window, variables)
     window.show()
     return int(app.exec_())

@@ -43,8 +43,20 @@ def first_reads(path: str) -> None:
         _read_attributes(path, f)
         for name, ds in facts.items():
             _read_rows(path, f, name, ds, steps, epochs)
+        _check_steps(path, f, steps)
     finally:
         f.close()
+
+
+def _check_steps(path: str, f: h5py.File, steps: int) -> None:
+    """Global steps must be exact in a float64, where the viewer's axes put them."""
+    if not steps:
+        return
+    values = f[f"{L.TIMELINE}/step"][:steps]
+    low, high = int(values.min()), int(values.max())
+    if low < 0 or high >= 1 << 53:
+        raise CorruptRecordingError(path, f"/timeline/step has values outside 0..2**53-1 "
+                                          f"({low}..{high})")
 
 
 def _read_attributes(path: str, f: h5py.File) -> None:

@@ -17,12 +17,13 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from weightreel.formats import RecordingError
+from weightreel.formats import RecordingError, check_untrusted
 
 from ..components import ViewerModel
 from . import settings as st
 from .errors import ErrorReporter
 from .loader import FrameLoader
+from .plain import plain_tip
 from .playback_driver import PlaybackDriver
 from .timeline import TimelineWidget
 from .variables_panel import VariablesPanel
@@ -57,6 +58,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ building
     def _build_widgets(self) -> None:
         self.banner = QLabel()
+        self.banner.setTextFormat(Qt.PlainText)  # messages hold file text
         self.banner.setObjectName("banner")
         self.banner.setWordWrap(True)
         self.banner.setStyleSheet("background:#fdecea; color:#8a1c12; padding:6px;")
@@ -79,6 +81,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.LeftDockWidgetArea, dock)
         self.resizeDocks([dock], [300], Qt.Horizontal)
         self.file_label = QLabel("no file")
+        self.file_label.setTextFormat(Qt.PlainText)
         self.statusBar().addPermanentWidget(self.file_label)
 
     def _build_menus(self) -> None:
@@ -138,9 +141,15 @@ class MainWindow(QMainWindow):
         self.reporter.reported.connect(lambda line: self.statusBar().showMessage(line, 10000))
 
     # ------------------------------------------------------------ files
-    def open_file(self, path: str, step: int | None = None) -> bool:
-        """Open a recording; a bad file is reported (dialog), and False returned."""
+    def open_file(self, path: str, step: int | None = None, checked: bool = False) -> bool:
+        """Open a recording; a bad file is reported (dialog), and False returned.
+
+        A file is untrusted input: unless `checked` (the command line checked it already), its
+        first reads run in a child process first, so that a file that hangs or crashes the HDF5
+        library gives an error here instead of taking the viewer with it."""
         try:
+            if not checked:
+                check_untrusted(path)
             self.loader.reset()
             self.model.open(path, step)
         except RecordingError as exc:
@@ -190,7 +199,7 @@ class MainWindow(QMainWindow):
         state = "finished" if rec.rec.finished else "live / unfinished"
         self.file_label.setText(
             f"{os.path.basename(rec.path)} · {size} · {rec.num_steps:,} steps · {state}")
-        self.file_label.setToolTip(rec.path)
+        self.file_label.setToolTip(plain_tip(rec.path))
 
     def _on_failed(self, message: str) -> None:
         self.banner.setText(f"⚠ {message} — showing the last good state.")

@@ -9,7 +9,6 @@ from PyQt5.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
     QHBoxLayout,
-    QLabel,
     QSlider,
     QSpinBox,
     QStyle,
@@ -20,6 +19,7 @@ from PyQt5.QtWidgets import (
 
 from ..components import ViewerModel
 from . import style
+from .plain import axis_text, plain_label
 
 MAX_CURVE_POINTS = 20000
 
@@ -60,7 +60,7 @@ class LossStrip(pg.PlotWidget):
 
     def set_curve(self, name: str | None, steps: np.ndarray, values: np.ndarray) -> None:
         """Draw `values` (NaN: not drawn) at global `steps`."""
-        self.getPlotItem().setLabel("left", name or "")
+        self.getPlotItem().setLabel("left", axis_text(name or ""))
         n = min(len(steps), len(values))
         x, values = steps[:n], values[:n]
         ok = np.isfinite(values)
@@ -99,7 +99,7 @@ class TimelineWidget(QWidget):
         self.slider.setObjectName("timeline-slider")
         self.slider.setFocusPolicy(Qt.NoFocus)
         self.spin = StepSpinBox(model)
-        self.readout = QLabel("no recording")
+        self.readout = plain_label("no recording")
         self.readout.setMinimumWidth(260)
         self._build_buttons()
         self._build_layout()

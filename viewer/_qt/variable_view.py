@@ -16,6 +16,7 @@ from ..components import ColorScale, ViewerModel, one_signed
 from .heatmap import HeatmapPlot
 from .loader import HIST_BINS, HIST_SAMPLE, Frame, FrameLoader, histogram
 from .over_time import DistributionPlot, TrajectoryPlot, sparse_axes, thin
+from .plain import plain_label
 from .throttle import Throttle
 
 SMALL_VARIABLE = 128  # variables this small show every weight's trajectory
@@ -60,9 +61,12 @@ class VariableView(QWidget):
     def _build(self) -> None:
         info = self.info
         shape = "×".join(str(s) for s in info.shape) or "scalar"
-        self.title = QLabel(f"<b>{self.name}</b> &nbsp; {shape} · {info.dtype} · "
-                            f"{info.role or 'variable'} · {info.layer_class or info.layer}")
-        self.title.setTextFormat(Qt.RichText)
+        # Every part but the shape comes from the file: shown as plain text, never HTML.
+        self.title = plain_label(f"{self.name}   {shape} · {info.dtype} · "
+                                 f"{info.role or 'variable'} · {info.layer_class or info.layer}")
+        font = self.title.font()
+        font.setBold(True)
+        self.title.setFont(font)
         close = QToolButton()
         close.setText("×")
         close.setToolTip("Close this view")

@@ -13,6 +13,7 @@ from PyQt5.QtWidgets import (
 )
 
 from ..components import ViewerModel
+from .plain import plain_tip
 
 NAME_ROLE = Qt.UserRole
 
@@ -79,7 +80,7 @@ class VariablesPanel(QWidget):
                 title = f"{layer} · {info.layer_class}" if info.layer_class else layer
                 parent = QTreeWidgetItem([title])
                 parent.setData(0, LAYER_ROLE, layer)
-                parent.setToolTip(0, title)
+                parent.setToolTip(0, plain_tip(title))
                 parent.setFlags(Qt.ItemIsEnabled)
                 layers[layer] = parent
                 self.tree.addTopLevelItem(parent)
@@ -91,7 +92,7 @@ class VariablesPanel(QWidget):
             item.setData(0, NAME_ROLE, name)
             tip = f"{name}  ({info.size:,} values, stored as {info.stored_dtype})"
             for col in range(4):
-                item.setToolTip(col, tip)
+                item.setToolTip(col, plain_tip(tip))
             parent.addChild(item)
         self.tree.expandAll()
         self.tree.blockSignals(False)
