@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
 from typing import Any
@@ -9,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from . import _layout as L
-from ._text import printable_lines
-from .reader import Recording
+from ._text import printable, printable_lines
+from .reader import Recording, VariableInfo
 
 LAYER_KEYS = ("units", "filters", "kernel_size", "strides", "pool_size", "activation", "rate",
               "padding", "use_bias", "batch_shape", "batch_input_shape", "input_dim",
@@ -29,10 +30,10 @@ def describe(rec: Recording) -> str:
 
 # --------------------------------------------------------------------------- run
 def _run(rec: Recording) -> str:
-    meta = rec.metadata
+    meta = {k: printable(v) if isinstance(v, str) else v for k, v in rec.metadata.items()}
     lines = [f"Recording {rec.path}",
-             f"  format      weightreel {rec.format_version}, created {rec.created}"
-             f" by {rec.creator or 'unknown'}"]
+             f"  format      weightreel {rec.format_version}, created {_clip(rec.created)}"
+             f" by {_clip(rec.creator) or 'unknown'}"]
     framework = " ".join(x for x in (meta.get("framework"), meta.get("framework_version")) if x)
     lines.append(f"  framework   {framework or 'not recorded'}"
                  + (f" on host {meta['host']}" if meta.get("host") else ""))
@@ -59,7 +60,7 @@ def _status(rec: Recording) -> str:
 # --------------------------------------------------------------------------- model
 def _model(rec: Recording) -> str:
     meta = rec.metadata
-    lines = [f"Model {meta.get('model_name') or '(unnamed)'}"]
+    lines = [f"Model {_clip(str(meta.get('model_name') or '(unnamed)'))}"]
     config = meta.get("model_config")
     if config:
         lines += _layers(config)
@@ -123,7 +124,7 @@ def _layer_line(layer: Any) -> str:
 
 # --------------------------------------------------------------------------- variables
 def _variables(rec: Recording) -> str:
-    every = list(rec.variables.values())
+    every = [_printable_info(v) for v in rec.variables.values()]
     total = sum(v.size for v in every)
     lines = [f"Variables {len(every)} ({_count(total)} values per step)"]
     infos = every[:MAX_VARIABLES]
@@ -146,6 +147,12 @@ def _variables(rec: Recording) -> str:
 
 
 # --------------------------------------------------------------------------- steps
+def _printable_info(v: VariableInfo) -> VariableInfo:
+    return dataclasses.replace(v, name=_clip(v.name, 120), dtype=_clip(v.dtype, 40),
+                               layer=_clip(v.layer, 80), layer_class=_clip(v.layer_class, 80),
+                               role=_clip(v.role, 40))
+
+
 def _steps(rec: Recording) -> str:
     n = rec.num_steps
     lines = [f"Steps {n}"]
@@ -221,7 +228,8 @@ def _compact(value: Any) -> str:
 
 
 def _clip(text: str, limit: int = 200) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    """At most `limit` characters of file text, on one line (control characters escaped)."""
+    return printable(text if len(text) <= limit else text[: limit - 3] + "...")
 
 
 def _count(n: int) -> str:

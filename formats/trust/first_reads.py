@@ -43,13 +43,17 @@ def first_reads(path: str) -> None:
         _read_attributes(path, f)
         for name, ds in facts.items():
             _read_rows(path, f, name, ds, steps, epochs)
-        _check_steps(path, f, steps)
+        _check_steps(path, f, facts, steps)
     finally:
         f.close()
 
 
-def _check_steps(path: str, f: h5py.File, steps: int) -> None:
+def _check_steps(path: str, f: h5py.File, facts: dict[str, DatasetFacts], steps: int) -> None:
     """Global steps must be exact in a float64, where the viewer's axes put them."""
+    ds = facts.get(f"{L.TIMELINE}/step")
+    if ds is None or len(ds.shape) != 1 or ds.kind != "i":
+        raise CorruptRecordingError(path, "/timeline/step is missing or not a 1-D integer "
+                                          "dataset")
     if not steps:
         return
     values = f[f"{L.TIMELINE}/step"][:steps]

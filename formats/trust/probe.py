@@ -14,7 +14,10 @@ from .limits import CHECK_MEMORY_BYTES, check_timeout
 
 
 def _limit_memory() -> None:  # runs in the child, before it starts Python
-    resource.setrlimit(resource.RLIMIT_AS, (CHECK_MEMORY_BYTES, CHECK_MEMORY_BYTES))
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = CHECK_MEMORY_BYTES if hard == resource.RLIM_INFINITY else min(hard,
+                                                                            CHECK_MEMORY_BYTES)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
