@@ -135,7 +135,7 @@ class Recording:
         short = [f"/{root}/{name}"
                  for root, sets in ((L.TIMELINE, self._timeline), (L.VARIABLES, self._datasets),
                                     (L.SUMMARIES, self._summaries))
-                 for name, ds in sets.items() if ds.shape[0] < self.num_steps]
+                 for name, ds in sets.items() if (ds.shape or (0,))[0] < self.num_steps]
         if short:
             raise CorruptRecordingError(
                 self.path, f"has {self.num_steps} committed steps but shorter datasets: "
