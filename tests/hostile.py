@@ -37,7 +37,8 @@ def base(path: Path, notes: str = "a small run", names: tuple[str, ...] = ("dens
 def _spec(layer: str, shape: tuple[int, ...] = (32, 16)):
     from weightreel.formats import VariableSpec
 
-    return VariableSpec(shape, "float32", layer=layer, layer_class="Dense", role="kernel")
+    return VariableSpec(shape, "float32", layer=layer, role="kernel",
+                        layer_class="Dense" if layer == "dense" else layer)
 
 
 def _replace(f: h5py.File, name: str, **create) -> h5py.Dataset:
