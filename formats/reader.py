@@ -5,7 +5,6 @@ from __future__ import annotations
 import fcntl
 import os
 import time
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -15,6 +14,15 @@ import numpy as np
 from . import _layout as L
 from ._h5 import check_identity, describe_os_error, open_h5_read
 from ._meta import read_metadata
+from ._reading import (
+    READ_ERRORS,
+    VariableInfo,
+    _collect,
+    _first_line,
+    _flag,
+    _identity,
+    _text,
+)
 from .errors import (
     CorruptRecordingError,
     RecordingError,
@@ -22,29 +30,6 @@ from .errors import (
     UnknownVariableError,
 )
 from .trust import check_claims, survey
-
-# What h5py and numpy raise on a damaged file: every public method turns it into a
-# RecordingError that names the file.
-READ_ERRORS = (OSError, RuntimeError, ValueError, KeyError, TypeError, IndexError,
-               AttributeError, OverflowError, UnicodeDecodeError, MemoryError)
-
-
-@dataclass(frozen=True)
-class VariableInfo:
-    """One recorded variable: its name (path), shape per step, and what it is in the model."""
-
-    name: str
-    shape: tuple[int, ...]
-    dtype: str  # the dtype in the model
-    stored_dtype: str  # the dtype in the file
-    layer: str
-    layer_class: str
-    role: str
-    trainable: bool
-
-    @property
-    def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
 
 
 def open_recording(path: str | os.PathLike) -> Recording:
@@ -393,50 +378,3 @@ class Recording:
             return sets[name]
         except KeyError:
             raise UnknownVariableError(self.path, f"no {what} {name!r}") from None
-
-
-def _collect(group: h5py.Group) -> dict[str, h5py.Dataset]:
-    found: list[tuple[int, str, h5py.Dataset]] = []
-
-    def visit(name: str, obj: Any) -> None:
-        if isinstance(obj, h5py.Dataset):
-            found.append((_order(obj.attrs.get("order"), len(found)), name, obj))
-
-    group.visititems(visit)
-    return {name: ds for _, name, ds in sorted(found, key=lambda t: t[0])}
-
-
-def _identity(path: str) -> tuple[int, int, int, int]:
-    """Which file `path` is (device, inode), and its size and modification time."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return (-1, -1, -1, -1)
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-
-
-def _order(value: Any, default: int) -> int:
-    """A dataset's `order` attribute; an unusable one (NaN, inf, text, array) sorts last."""
-    try:
-        number = float(np.asarray(value).reshape(-1)[0]) if value is not None else default
-    except (TypeError, ValueError, IndexError):
-        return 1 << 62
-    return int(number) if np.isfinite(number) and abs(number) < 1 << 62 else 1 << 62
-
-
-def _flag(value: Any) -> bool:
-    try:
-        return bool(np.asarray(value).reshape(-1)[0]) if np.size(value) else True
-    except (TypeError, ValueError):
-        return True
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return str(value)
