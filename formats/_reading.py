@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import h5py
 import numpy as np
+
+from ._h5 import describe_os_error
+from .errors import CorruptRecordingError, RecordingError
 
 # What h5py and numpy raise on a damaged file: every public method turns it into a
 # RecordingError that names the file.
@@ -78,3 +83,16 @@ def _text(value: Any) -> str:
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     return str(value)
+
+
+@contextlib.contextmanager
+def file_errors(path: str) -> Iterator[None]:
+    """Whatever h5py or numpy raise on a damaged file becomes a RecordingError naming it."""
+    try:
+        yield
+    except RecordingError:
+        raise
+    except MemoryError:
+        raise CorruptRecordingError(path, "needs more memory to read than is free") from None
+    except (*READ_ERRORS, RecursionError) as exc:
+        raise describe_os_error(path, exc) from None

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from . import _layout as L
+from ._reading import file_errors
 from ._text import printable, printable_lines
 from .reader import Recording, VariableInfo
 
@@ -24,7 +25,8 @@ MAX_NAMES = 60
 
 def describe(rec: Recording) -> str:
     """Everything needed to understand a recording without the script that made it."""
-    sections = [_run(rec), _model(rec), _variables(rec), _steps(rec), _scalars(rec)]
+    with file_errors(rec.path):
+        sections = [_run(rec), _model(rec), _variables(rec), _steps(rec), _scalars(rec)]
     return printable_lines("\n\n".join(s for s in sections if s)) + "\n"
 
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from . import _layout as L
 from ._crosscheck import data_problems
+from ._reading import file_errors
 from ._text import printable
 from .reader import Recording, open_recording
 
@@ -34,7 +35,7 @@ def validate(path: str | os.PathLike, quick: bool = False,
         >>> validate("samples/golden-v1.0.h5")
         []
     """
-    with open_recording(path) as rec:
+    with open_recording(path) as rec, file_errors(rec.path):
         problems = _root_problems(rec) + _timeline_problems(rec) + _variable_problems(rec)
         problems += _scalar_problems(rec)
         if not quick and not problems:
