@@ -96,7 +96,7 @@ class VariableView(QWidget):
         self.split.setSizes([420, 480])
         self.stats = QLabel()
         self.stats.setTextFormat(Qt.RichText)
-        self.hover = QLabel(" ")
+        self.hover = plain_label(" ")  # names the variable: file text
         for label in (self.title, self.stats, self.hover):  # never widen the window
             label.setWordWrap(True)
             label.setMinimumWidth(1)
