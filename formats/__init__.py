@@ -7,6 +7,7 @@ from ._layout import FORMAT_VERSION, QUANTILES, SUMMARY_COLUMNS
 from ._text import printable
 from .errors import (
     CorruptRecordingError,
+    MissingColumnError,
     NotARecordingError,
     RecordingError,
     RecordingIndexError,
@@ -25,6 +26,7 @@ __all__ = [
     "QUANTILES",
     "SUMMARY_COLUMNS",
     "CorruptRecordingError",
+    "MissingColumnError",
     "NotARecordingError",
     "Recording",
     "RecordingError",

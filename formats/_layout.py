@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 FORMAT_NAME = "weightreel"
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"
 FORMAT_MAJOR = 1
 
 # Root attributes.
@@ -37,9 +37,12 @@ MAX_DOCUMENT_BYTES = 1 << 20  # a longer metadata document is kept clipped, neve
 VAR_ATTRS = ("layer", "layer_class", "role", "trainable", "dtype", "order")
 
 QUANTILES = (0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999)
-SUMMARY_COLUMNS = ("min", "max", "mean", "std", "norm", "nan_count", "inf_count") + tuple(
+# The 18 summary columns of format 1.0, computed from one step's values alone.
+BASE_SUMMARY_COLUMNS = ("min", "max", "mean", "std", "norm", "nan_count", "inf_count") + tuple(
     f"q{q:g}" for q in QUANTILES
 )
+UPDATE_NORM = "update_norm"  # added in 1.1: ||W_t - W_(t-1)||, from the previous row
+SUMMARY_COLUMNS = (*BASE_SUMMARY_COLUMNS, UPDATE_NORM)
 QUANTILE_SAMPLE = 4096  # quantiles come from at most this many elements (exact below it)
 
 

@@ -32,6 +32,7 @@ class VariableInfo:
     layer_class: str
     role: str
     trainable: bool
+    layout: str = ""  # the recorded axis layout (1.1), e.g. "oihw"; "" = Keras, by shape
 
     @property
     def size(self) -> int:

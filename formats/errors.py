@@ -50,3 +50,7 @@ class UnknownVariableError(RecordingError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return Exception.__str__(self)
+
+
+class MissingColumnError(RecordingError):
+    """The recording has no such summary column (e.g. `update_norm` in a format 1.0 file)."""

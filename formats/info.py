@@ -12,6 +12,7 @@ import numpy as np
 from . import _layout as L
 from ._reading import file_errors
 from ._text import printable, printable_lines
+from .health import Health, check_health
 from .reader import Recording, VariableInfo
 
 LAYER_KEYS = ("units", "filters", "kernel_size", "strides", "pool_size", "activation", "rate",
@@ -26,7 +27,8 @@ MAX_NAMES = 60
 def describe(rec: Recording) -> str:
     """Everything needed to understand a recording without the script that made it."""
     with file_errors(rec.path):
-        sections = [_run(rec), _model(rec), _variables(rec), _steps(rec), _scalars(rec)]
+        sections = [_run(rec), _model(rec), _variables(rec), _steps(rec), _scalars(rec),
+                    _health(rec)]
     return printable_lines("\n\n".join(s for s in sections if s)) + "\n"
 
 
@@ -176,7 +178,7 @@ def _steps(rec: Recording) -> str:
 
 def _row_bytes(rec: Recording) -> int:
     data = sum(v.size * np.dtype(v.stored_dtype).itemsize for v in rec.variables.values())
-    summaries = len(rec.variables) * len(L.SUMMARY_COLUMNS) * 8
+    summaries = len(rec.variables) * len(rec.summary_columns) * 8
     return data + summaries + 8 * (len(L.TIMELINE_COLUMNS) + len(rec.scalar_names))
 
 
@@ -190,6 +192,43 @@ def _names(names: list[str]) -> str:
     shown = ", ".join(_clip(n, 80) for n in names[:MAX_NAMES])
     more = f" ... ({len(names) - MAX_NAMES} more)" if len(names) > MAX_NAMES else ""
     return (shown + more) or "none"
+
+
+# --------------------------------------------------------------------------- health
+def _health(rec: Recording) -> str:
+    """First NaN/Inf of each variable and scalar, and each variable's largest norm jump."""
+    if rec.num_steps == 0:
+        return ""
+    health = check_health(rec)
+    first = health.first_nonfinite_weights
+    lines = ["Health",
+             "  weights     " + ("all finite" if first is None else
+                                 f"first NaN/Inf at step {health.step(first)} (row {first})")]
+    bad_scalars = {_clip(n, 80): r for n, r in health.scalars.items() if r is not None}
+    lines.append("  scalars     " + (", ".join(f"{n} not finite from step {health.step(r)}"
+                                               for n, r in bad_scalars.items()) or "all finite"))
+    bad_epochs = {_clip(n, 80): e for n, e in health.epoch_scalars.items() if e is not None}
+    if bad_epochs:
+        lines.append("  per epoch   " + ", ".join(f"{n} not finite from epoch {e}"
+                                                 for n, e in bad_epochs.items()))
+    lines += _health_table(health)
+    return "\n".join(lines)
+
+
+def _health_table(health: Health) -> list[str]:
+    names = [_clip(v.name, 120) for v in health.variables[:MAX_VARIABLES]]
+    width = max([len(n) for n in names] + [8])
+    lines = [f"  {'variable':<{width}}  {'first NaN/Inf':<14}  largest norm jump (x previous step)"]
+    for v, name in zip(health.variables, names, strict=False):  # at most MAX_VARIABLES
+        first = "none" if v.first_nonfinite is None else f"step {health.step(v.first_nonfinite)}"
+        jump = ("-" if v.jump is None else
+                f"x{_ratio(v.jump_ratio)} at step {health.step(v.jump)}")
+        lines.append(f"  {name:<{width}}  {first:<14}  {jump}")
+    return lines
+
+
+def _ratio(value: float) -> str:
+    return f"{value:.3g}" if value < 1e4 else f"{value:.2e}"
 
 
 # --------------------------------------------------------------------------- formatting

@@ -15,10 +15,11 @@ from . import _layout as L
 from ._compact import compact, data_bytes, worth_compacting
 from ._direct import DirectWriter
 from ._meta import now_iso, update_run_attrs, write_documents
+from ._stage import RowStage
 from ._tables import RowTables, create_rows, fit_to_superblock, forget_rows, write_row
 from ._writer_open import VariableSpec, WriterFile, _Variable
 from .errors import RecordingError
-from .summaries import NUM_COLUMNS, sample_indices, summarize
+from .summaries import sample_indices, summarize, update_norm
 
 __all__ = ["RecordingWriter", "VariableSpec"]
 
@@ -71,6 +72,8 @@ class RecordingWriter(WriterFile):
         self._scalars: dict[str, h5py.Dataset] = {}
         self._epoch_scalars: dict[str, h5py.Dataset] = {}
         self._key: tuple[int, int] | None = None
+        self._buffers: dict[str, np.ndarray] = {}  # copies of the last row, for update_norm
+        self._stage = RowStage()
         self._file = self._open(mode, dict(metadata or {}))
         self._direct = DirectWriter(self._disk_path)
         self._last_commit = time.monotonic()
@@ -97,8 +100,9 @@ class RecordingWriter(WriterFile):
             capacity = self._steps.capacity
             data = create_rows(self._group_for(L.VARIABLES, name), name.split("/")[-1],
                                tuple(spec.shape), store, capacity, self.compression)
+            columns = self._summary_columns()
             summary = create_rows(self._group_for(L.SUMMARIES, name), name.split("/")[-1],
-                                  (NUM_COLUMNS,), np.dtype("<f8"), capacity)
+                                  (len(columns),), np.dtype("<f8"), capacity)
         except (ValueError, TypeError) as exc:
             raise RecordingError(self.path, f"cannot store variable {name!r}: {exc}") from None
         attrs = {"layer": spec.layer, "layer_class": spec.layer_class, "role": spec.role,
@@ -106,10 +110,19 @@ class RecordingWriter(WriterFile):
                  "order": len(self._vars)}
         for key, value in attrs.items():
             data.attrs[key] = value
-        summary.attrs["columns"] = list(L.SUMMARY_COLUMNS)
+        summary.attrs["columns"] = list(columns)
         self._vars[name] = _Variable(spec, data, summary, sample_indices(math.prod(spec.shape)))
         self._steps.add(data)
         self._steps.add(summary)
+
+    def _summary_columns(self) -> tuple[str, ...]:
+        """This file's summary columns: a 1.0 file being appended to stays 1.0."""
+        version = self._file.attrs.get(L.ATTR_VERSION, L.FORMAT_VERSION)
+        if isinstance(version, bytes):
+            version = version.decode("utf-8", "replace")
+        if str(version) == "1.0":
+            return L.BASE_SUMMARY_COLUMNS
+        return L.SUMMARY_COLUMNS
 
     def _storage_dtype(self, dtype: np.dtype) -> np.dtype:
         if self.float16 and dtype.kind == "f":
@@ -136,11 +149,14 @@ class RecordingWriter(WriterFile):
         batch: int | None = None,
         scalars: Mapping[str, float] | None = None,
         wall_time: float | None = None,
+        copy: bool = True,
     ) -> int:
         """Write one step: every variable's array, its timeline entry and scalars.
 
         `step` defaults to the previous step + 1, `epoch` to the previous epoch, and `batch` to
-        the previous batch + 1. Returns the step's row index.
+        the previous batch + 1. Returns the step's row index. The writer keeps each array until
+        the next step (for the update norm): it copies them unless `copy` is False, for callers
+        that hand fresh arrays and never change them afterwards.
         """
         self._check_open()
         values = {name: np.asarray(a) for name, a in arrays.items()}
@@ -154,8 +170,8 @@ class RecordingWriter(WriterFile):
         pending = self._direct.submit(direct) if direct else None
         for name, var in self._vars.items():
             if not var.direct:
-                write_row(var.data, row, values[name])
-            write_row(var.summary, row, summarize(values[name], var.sample))
+                self._put(var.data, row, values[name])
+            self._put(var.summary, row, self._summary_row(name, var, values[name], copy))
         if pending is not None:
             pending.result()
         self._write_timeline(row, step, epoch, batch, wall_time)
@@ -163,6 +179,24 @@ class RecordingWriter(WriterFile):
         self.num_steps = row + 1
         self._maybe_commit()
         return row
+
+    def _summary_row(self, name: str, var: _Variable, value: np.ndarray,
+                     copy: bool) -> np.ndarray:
+        row = summarize(value, var.sample)
+        if not var.has_update_norm:
+            return row
+        norm = update_norm(value, var.previous)
+        var.previous = self._kept(name, value) if copy else value
+        return np.append(row, norm)
+
+    def _kept(self, name: str, value: np.ndarray) -> np.ndarray:
+        """A copy of `value` in a buffer reused from step to step: a fresh 200 MB array each
+        step would cost page faults worth several times the copy itself."""
+        buffer = self._buffers.get(name)
+        if buffer is None or buffer.dtype != value.dtype or buffer.shape != value.shape:
+            buffer = self._buffers[name] = np.empty_like(value)
+        np.copyto(buffer, value)
+        return buffer
 
     @property
     def last_step(self) -> int:
@@ -192,10 +226,10 @@ class RecordingWriter(WriterFile):
         }
         self._last = entry
         step_col, epoch_col, batch_col, time_col = self._steps.datasets[:4]
-        write_row(step_col, row, entry["step"])
-        write_row(epoch_col, row, entry["epoch"])
-        write_row(batch_col, row, entry["batch"])
-        write_row(time_col, row, time.time() if wall_time is None else float(wall_time))
+        self._put(step_col, row, entry["step"])
+        self._put(epoch_col, row, entry["epoch"])
+        self._put(batch_col, row, entry["batch"])
+        self._put(time_col, row, time.time() if wall_time is None else float(wall_time))
 
     def _write_scalars(self, row: int, scalars: Mapping[str, float]) -> None:
         for name in scalars:
@@ -203,7 +237,14 @@ class RecordingWriter(WriterFile):
                 self._scalars[name] = self._new_column(
                     self._steps, L.STEP_SCALARS, name, self.num_steps)
         for name, ds in self._scalars.items():
-            write_row(ds, row, _as_float(scalars.get(name)))
+            self._put(ds, row, _as_float(scalars.get(name)))
+
+    def _put(self, ds: h5py.Dataset, row: int, value: object) -> None:
+        """ds[row] = value: small rows wait in memory for the next commit (see _stage.py)."""
+        if self._stage.holds(ds):
+            self._stage.put(ds, row, value)
+        else:
+            write_row(ds, row, value)
 
     def _new_column(self, tables: RowTables, root: str, name: str, rows: int) -> h5py.Dataset:
         try:
@@ -225,9 +266,9 @@ class RecordingWriter(WriterFile):
             if name not in self._epoch_scalars and name != L.EPOCH_COLUMN:
                 self._epoch_scalars[name] = self._new_column(
                     self._epochs, L.EPOCH_SCALARS, name, row)
-        write_row(self._epochs.datasets[0], row, int(epoch))
+        self._put(self._epochs.datasets[0], row, int(epoch))
         for name, ds in self._epoch_scalars.items():
-            write_row(ds, row, _as_float(logs.get(name)))
+            self._put(ds, row, _as_float(logs.get(name)))
         self.num_epochs = row + 1
         self._maybe_commit()
 
@@ -247,6 +288,7 @@ class RecordingWriter(WriterFile):
         self._check_open()
         done = [int(x) for x in self._committed[:2]]
         if done != [self.num_steps, self.num_epochs]:
+            self._stage.flush()
             if self.compression:
                 self._steps._pre_extend((self.num_steps - done[0]) * self._steps._total_row_bytes())
             self._file.flush()
@@ -287,6 +329,7 @@ class RecordingWriter(WriterFile):
             return
         self.closed = True
         self._release()
+        self._stage.drop()
         try:
             forget_rows(self._steps.datasets + self._epochs.datasets)
             self._direct.close()

@@ -105,6 +105,7 @@ class MainWindow(QMainWindow):
         self.follow_action.setCheckable(True)
         self.loop_action = self._action(view, "&Loop playback", self.model.playback.set_loop, "L")
         self.loop_action.setCheckable(True)
+        self.nan_action = self._action(view, "Jump to first &NaN/Inf", self.jump_to_nonfinite, "N")
         self._rebuild_recent()
 
     def _action(self, menu, text: str, slot, shortcut=None) -> QAction:
@@ -114,6 +115,10 @@ class MainWindow(QMainWindow):
         action.triggered.connect(slot)
         menu.addAction(action)
         return action
+
+    def jump_to_nonfinite(self) -> None:
+        if not self.model.jump_to_first_nonfinite():
+            self.statusBar().showMessage("No NaN or Inf in this recording", 5000)
 
     def _build_shortcuts(self) -> None:
         d, p = self.model.dims, self.model.playback

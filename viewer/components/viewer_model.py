@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from .curves import CurvesModel
 from .dims import StepModel
 from .events import Event
+from .health import HealthModel
 from .layout import ImageLayout, layout_for
 from .playback import PlaybackModel
 from .recording import RecordingModel
@@ -28,6 +30,8 @@ class ViewerModel:
         self.dims = StepModel()
         self.playback = PlaybackModel()
         self.selection = SelectionModel()
+        self.curves = CurvesModel(self.recording)
+        self.health = HealthModel(self.recording)
         self.color_mode = "run"
         self.dense_as_images = True
         self.input_image_shape: tuple[int, int] | None = None
@@ -60,6 +64,15 @@ class ViewerModel:
     def layout_of(self, shape: tuple[int, ...]) -> ImageLayout:
         """How a variable of `shape` is laid out as an image with the current options."""
         return layout_for(tuple(shape), self.dense_as_images, self.input_image_shape)
+
+    def jump_to_first_nonfinite(self) -> bool:
+        """Go to the first step with NaN/Inf weights (else a non-finite scalar); False if none."""
+        row = self.health.first_nonfinite
+        if row is None:
+            return False
+        self.playback.set_playing(False)
+        self.dims.set_index(row)
+        return True
 
     def open(self, path: str, step: int | None = None) -> None:
         """Open a recording (raises RecordingError) and optionally go to global step `step`."""
