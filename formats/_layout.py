@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 FORMAT_NAME = "weightreel"
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"
 FORMAT_MAJOR = 1
 
 # Root attributes.

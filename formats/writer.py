@@ -91,9 +91,12 @@ class RecordingWriter(WriterFile):
             return
         if self.num_steps:
             raise RecordingError(self.path, f"cannot add variable {name!r} after steps exist")
+        source = "bfloat16" if str(spec.dtype) == "bfloat16" else ""  # numpy has no bfloat16
+        dtype = np.dtype("float32") if source else np.dtype(spec.dtype)
         try:
             L.split_name(name)
-            store = self._storage_dtype(np.dtype(spec.dtype))
+            _check_layout(spec.layout, len(spec.shape))
+            store = self._storage_dtype(dtype)
             capacity = self._steps.capacity
             data = create_rows(self._group_for(L.VARIABLES, name), name.split("/")[-1],
                                tuple(spec.shape), store, capacity, self.compression)
@@ -102,8 +105,11 @@ class RecordingWriter(WriterFile):
         except (ValueError, TypeError) as exc:
             raise RecordingError(self.path, f"cannot store variable {name!r}: {exc}") from None
         attrs = {"layer": spec.layer, "layer_class": spec.layer_class, "role": spec.role,
-                 "trainable": bool(spec.trainable), "dtype": str(np.dtype(spec.dtype)),
+                 "trainable": bool(spec.trainable), "dtype": str(dtype),
                  "order": len(self._vars)}
+        if self.format_version != "1.0":  # a 1.0 file appended to stays 1.0
+            attrs.update({k: v for k, v in (("layout", spec.layout), ("source_dtype", source))
+                          if v})
         for key, value in attrs.items():
             data.attrs[key] = value
         summary.attrs["columns"] = list(L.SUMMARY_COLUMNS)
@@ -148,6 +154,8 @@ class RecordingWriter(WriterFile):
             for name, a in values.items():
                 self.declare(name, VariableSpec(tuple(a.shape), str(a.dtype)))
         self._check_arrays(values)
+        values = {n: a.astype(np.float32) if a.dtype.name == "bfloat16" else a
+                  for n, a in values.items()}
         row = self.num_steps
         self._steps.ensure(row + 1)
         direct = [(v.data, row, values[n]) for n, v in self._vars.items() if v.direct]
@@ -314,6 +322,12 @@ def _as_float(value: Any) -> float:
         return float(np.asarray(value, dtype=np.float64).reshape(()))
     except (TypeError, ValueError):
         return math.nan
+
+
+def _check_layout(layout: str, ndim: int) -> None:
+    """A layout names each axis once: letters o, i, h, w, d, x (see SPEC.md)."""
+    if layout and (len(layout) != ndim or set(layout) - set("oihwdx")):
+        raise ValueError(f"layout {layout!r} does not fit {ndim} axes (letters o, i, h, w, d, x)")
 
 
 def _diff_text(missing: set[str], extra: set[str]) -> str:
