@@ -41,6 +41,8 @@ class TorchRecorder:
         filepath: the recording file to write (HDF5).
         optimizer: record after its steps, and store its param groups' learning rates.
         every: record after every N-th optimizer step.
+        on_step: record after optimizer steps; with False, only `record()` records (the
+            optimizer still gives the learning rates), as the Lightning callback does.
         float16: store floating-point values as float16, halving the file.
         compression: None (fastest), "lzf" or "gzip".
         commit_interval: seconds between commits; a crash loses at most this much.
@@ -74,6 +76,7 @@ class TorchRecorder:
         optimizer: torch.optim.Optimizer | None = None,
         every: int = 1,
         *,
+        on_step: bool = True,
         float16: bool = False,
         compression: str | None = None,
         commit_interval: float = 1.0,
@@ -101,7 +104,7 @@ class TorchRecorder:
         self._hook = None
         if self._out.active:
             self.record(step=0, batch=-1)
-            if optimizer is not None:
+            if optimizer is not None and on_step:
                 self._hook = optimizer.register_step_post_hook(self._after_step)
 
     @property
