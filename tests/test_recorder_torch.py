@@ -31,7 +31,8 @@ def state_copy(model: torch.nn.Module) -> dict[str, np.ndarray]:
 
 
 def train(model, opt, recorder, steps: int, accumulate: int = 1) -> list[dict]:
-    x, y = torch.randn(steps * accumulate * 8, 1, 8, 8), torch.randint(0, 3, (steps * accumulate * 8,))
+    n = steps * accumulate * 8
+    x, y = torch.randn(n, 1, 8, 8), torch.randint(0, 3, (n,))
     reference = [state_copy(model)]
     for i in range(steps * accumulate):
         loss = torch.nn.functional.cross_entropy(model(x[i * 8:i * 8 + 8]), y[i * 8:i * 8 + 8])
@@ -82,7 +83,7 @@ def test_a_step_that_grad_scaler_skips_is_not_recorded(tmp_path):
     model = torch.nn.Linear(3, 2)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     scaler = torch.amp.GradScaler("cpu")
-    with TorchRecorder(model, tmp_path / "amp.h5", optimizer=opt) as recorder:
+    with TorchRecorder(model, tmp_path / "amp.h5", optimizer=opt):
         for bad in (False, True, False):
             loss = model(torch.ones(4, 3)).sum() * (float("inf") if bad else 1.0)
             scaler.scale(loss).backward()
@@ -147,7 +148,7 @@ def test_ddp_two_processes_only_rank_zero_writes(tmp_path):
              "MASTER_PORT": str(port)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for r in range(2)]
     outs = [p.communicate(timeout=180) for p in procs]
-    for p, (out, err) in zip(procs, outs, strict=True):
+    for p, (_, err) in zip(procs, outs, strict=True):
         assert p.returncode == 0, err[-3000:]
     results = sorted((json.loads(out.strip().splitlines()[-1]) for out, _ in outs),
                      key=lambda r: r["rank"])
