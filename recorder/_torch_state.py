@@ -25,6 +25,7 @@ class Entry:
     tensor: torch.Tensor
     name: str
     spec: VariableSpec
+    key: str = ""  # the state_dict key
 
 
 def model_entries(model: torch.nn.Module) -> list[Entry]:
@@ -38,7 +39,7 @@ def model_entries(model: torch.nn.Module) -> list[Entry]:
         path, _, role = key.rpartition(".")
         module = model.get_submodule(path) if path else model
         entries.append(Entry(tensor, clean_name(key), _spec(tensor, module, clean_name(path),
-                                                            role)))
+                                                            role), key))
     return entries
 
 
@@ -99,6 +100,31 @@ def learning_rates(optimizer: torch.optim.Optimizer | None) -> dict[str, float]:
         if lr is not None:
             rates["learning_rate" if i == 0 else f"learning_rate_{i}"] = float(lr)
     return rates
+
+
+def is_sharded(model: torch.nn.Module) -> bool:
+    """Whether FSDP shards the model's parameters (DTensors, or an FSDP1 wrapper)."""
+    from torch.distributed.fsdp import FullyShardedDataParallel
+
+    if any(isinstance(m, FullyShardedDataParallel) for m in model.modules()):
+        return True
+    try:
+        from torch.distributed.tensor import DTensor
+    except ImportError:
+        return False
+    return any(isinstance(p, DTensor) for p in model.parameters())
+
+
+def gather_full(model: torch.nn.Module, entries: list[Entry]) -> list[torch.Tensor]:
+    """The full values of a sharded model's entries, on the CPU of rank 0 (empty elsewhere).
+
+    A collective: every rank must call it at the same step.
+    """
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
+
+    full = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True,
+                                                                cpu_offload=True))
+    return [full[e.key] for e in entries] if full else []
 
 
 def is_rank_zero() -> bool:

@@ -10,7 +10,14 @@ import torch
 
 from ._array_recorder import ArrayRecorder, numbers_of
 from ._metadata import json_safe, versions
-from ._torch_state import copy_off, is_rank_zero, learning_rates, model_entries
+from ._torch_state import (
+    copy_off,
+    gather_full,
+    is_rank_zero,
+    is_sharded,
+    learning_rates,
+    model_entries,
+)
 from .model_recorder import DEFAULT_QUEUE_BYTES
 
 
@@ -31,7 +38,9 @@ class TorchRecorder:
     Values are copied off the device into fresh host memory (pinned for GPU tensors, one wait
     per step) and written by a background thread; bfloat16 is stored as float32 (exact), the
     file noting the original dtype. Under torch.distributed only rank 0 writes; the other
-    ranks' recorders do nothing. FSDP shards the parameters: see recorder/README.md.
+    ranks' recorders do nothing, except under FSDP: there every rank must make a recorder
+    with the same `every`, since each recorded step gathers the full parameters from all
+    ranks (a collective; rank 0 receives them on its CPU).
 
     Recording never breaks training: a problem warns once (`RecordingWarning`) and stops the
     recording; `strict=True` raises `weightreel.formats.RecordingError` instead.
@@ -94,6 +103,8 @@ class TorchRecorder:
         self.epoch = 0  # set it to number the rows' epochs
         self._pending: dict[str, float] = {}
         self._entries = model_entries(model)
+        self._model = model
+        self._sharded = is_sharded(model)  # FSDP: every rank joins each gather
         meta = _metadata(model, optimizer, metadata, notes, hyperparameters)
         self._out = ArrayRecorder(
             filepath, {e.name: e.spec for e in self._entries}, meta, writes=is_rank_zero(),
@@ -102,7 +113,7 @@ class TorchRecorder:
         self.filepath = self._out.filepath
         self.variable_names = self._out.variable_names
         self._hook = None
-        if self._out.active:
+        if self._out.active or self._sharded:
             self.record(step=0, batch=-1)
             if optimizer is not None and on_step:
                 self._hook = optimizer.register_step_post_hook(self._after_step)
@@ -127,10 +138,16 @@ class TorchRecorder:
 
         `step` defaults to the optimizer steps done so far. Returns False if recording stopped.
         """
-        if not self._out.active:
+        if not (self._out.active or self._sharded):
             return False
         try:
-            arrays = copy_off([e.tensor for e in self._entries])
+            if self._sharded:  # before any early return: the other ranks wait for this one
+                tensors = gather_full(self._model, self._entries)
+            else:
+                tensors = [e.tensor for e in self._entries]
+            if not self._out.active:
+                return False
+            arrays = copy_off(tensors)
         except Exception as exc:  # noqa: BLE001 - a tensor that cannot be read stops recording
             return self._out.snapshot_failed(exc)
         values = {**learning_rates(self.optimizer), **self._pending, **numbers_of(scalars)}

@@ -139,11 +139,13 @@ def test_a_problem_warns_and_training_goes_on_unless_strict(tmp_path):
         TorchRecorder(model, bad, optimizer=opt, strict=True)
 
 
-def test_ddp_two_processes_only_rank_zero_writes(tmp_path):
+@pytest.mark.parametrize("mode", ["ddp", "fsdp"])
+def test_two_processes_only_rank_zero_writes(tmp_path, mode):
+    # FSDP (fully_shard) runs on CPU with gloo: each recorded step gathers the full parameters.
     port = free_ports(1)[0]
     path = tmp_path / "ddp.h5"
     procs = [subprocess.Popen(
-        [sys.executable, str(HERE / "torch_ddp_run.py"), str(path)], cwd=HERE,
+        [sys.executable, str(HERE / "torch_ddp_run.py"), str(path), mode], cwd=HERE,
         env={**os.environ, "RANK": str(r), "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1",
              "MASTER_PORT": str(port)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for r in range(2)]
