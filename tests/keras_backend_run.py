@@ -100,8 +100,35 @@ def custom_loop(out: str, backend: str) -> dict:
             "loop_loss_finite": bool(np.isfinite(loss[1:]).all())}
 
 
+def unreadable_variables(out: str) -> dict:
+    """A ModelRecorder driven by a callback that never reads `self.model`: on JAX the variables
+    are empty mid-epoch, so the read fails. Training must go on; recording stops with a warning."""
+    import warnings
+
+    model = model_with_batchnorm()
+    x, y = classification_data(64)
+    recorder = ModelRecorder(os.path.join(out, "unread.h5"), model)
+    recorder.record()
+
+    class Record(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            recorder.record()
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        history = model.fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[Record()])
+    recorder.close()
+    return {"unread_fit_done": len(history.history["loss"]) == 1,
+            "unread_error": type(recorder.error).__name__,
+            "unread_warnings": [str(w.message) for w in caught
+                                if "recording stopped" in str(w.message)],
+            "unread_rows": open_recording(os.path.join(out, "unread.h5")).num_steps}
+
+
 if __name__ == "__main__":
     result = {"backend": keras.backend.backend(), **fit(sys.argv[1])}
     if result["backend"] in ("jax", "torch"):
         result.update(custom_loop(sys.argv[1], result["backend"]))
+    if result["backend"] == "jax":
+        result.update(unreadable_variables(sys.argv[1]))
     print(json.dumps(result))

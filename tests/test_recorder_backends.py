@@ -30,6 +30,10 @@ def test_keras_backend_fit_and_custom_loop_are_bit_exact(tmp_path, backend, fram
     assert result["backend"] == backend
     assert result["fit_rows"] == 1 + 2 * 4 and result["fit_exact"]
     assert result["loop_rows"] == 5 and result["loop_exact"] and result["loop_loss_finite"]
+    if backend == "jax":  # a read that fails stops the recording, never the training
+        assert result["unread_fit_done"] and result["unread_error"] == "RecordingError"
+        assert len(result["unread_warnings"]) == 1 and "unread.h5" in result["unread_warnings"][0]
+        assert result["unread_rows"] == 1
     versions = result["versions"]
     assert versions["keras_backend"] == backend and versions[framework]
     others = {"jax", "torch", "tensorflow"} - {framework}
