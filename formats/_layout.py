@@ -46,6 +46,16 @@ SUMMARY_COLUMNS = (*BASE_SUMMARY_COLUMNS, UPDATE_NORM)
 QUANTILE_SAMPLE = 4096  # quantiles come from at most this many elements (exact below it)
 
 
+LAYOUT_LETTERS = "oihwdx"  # output, input, height, width, depth, other (SPEC: "layout")
+
+
+def check_layout(layout: str, shape: tuple[int, ...]) -> None:
+    """Raise ValueError unless `layout` is "" or one known letter per axis of `shape`."""
+    if layout and (len(layout) != len(shape) or set(layout) - set(LAYOUT_LETTERS)):
+        raise ValueError(f"layout {layout!r} must have one of the letters {LAYOUT_LETTERS!r} "
+                         f"per axis of shape {tuple(shape)}")
+
+
 def split_name(name: str) -> list[str]:
     """The HDF5 path components of a variable or scalar name; raises ValueError if unusable."""
     parts = name.split("/")

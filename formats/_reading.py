@@ -32,7 +32,8 @@ class VariableInfo:
     layer_class: str
     role: str
     trainable: bool
-    layout: str = ""  # the recorded axis layout (1.1), e.g. "oihw"; "" = Keras, by shape
+    layout: str = ""  # one letter per axis, e.g. "oihw" (format 1.1); "" = Keras layout
+    source_dtype: str = ""  # the model's dtype when it has no numpy equivalent (bfloat16)
 
     @property
     def size(self) -> int:

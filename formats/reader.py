@@ -230,7 +230,8 @@ class Recording:
                 name=name, shape=tuple(ds.shape[1:]), dtype=_text(a.get("dtype", ds.dtype)),
                 stored_dtype=str(ds.dtype), layer=_text(a.get("layer", "")),
                 layer_class=_text(a.get("layer_class", "")), role=_text(a.get("role", "")),
-                trainable=_flag(a.get("trainable", True)), layout=_text(a.get("layout", "")))
+                trainable=_flag(a.get("trainable", True)), layout=_text(a.get("layout", "")),
+                source_dtype=_text(a.get("source_dtype", "")))
         return infos
 
     @property

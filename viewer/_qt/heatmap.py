@@ -16,6 +16,7 @@ from PyQt5.QtGui import QImage, QPainter
 
 from ..components import ColorScale, ImageLayout, format_element
 from . import style
+from .ticks import ThinTickAxis
 
 FEW_PIXELS = 12  # an axis this short gets a tick at every pixel (none between)
 
@@ -52,6 +53,7 @@ class HeatmapPlot:
 
     def __init__(self, plot: pg.PlotItem, name: str, layout: ImageLayout) -> None:
         self.plot, self.name = plot, name
+        plot.setAxisItems({side: ThinTickAxis(side) for side in ("left", "bottom")})
         self.image = FrameImage()
         plot.addItem(self.image)
         plot.invertY(True)

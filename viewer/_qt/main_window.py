@@ -22,9 +22,11 @@ from weightreel.formats import RecordingError, check_untrusted
 from ..components import ViewerModel
 from . import settings as st
 from .errors import ErrorReporter
+from .image_shape import ask_image_shape
 from .loader import FrameLoader
 from .plain import plain_tip
 from .playback_driver import PlaybackDriver
+from .screen_fit import default_size
 from .timeline import TimelineWidget
 from .variables_panel import VariablesPanel
 from .views_area import ViewsArea
@@ -88,6 +90,7 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         self.open_action = self._action(file_menu, "&Open…", self.open_dialog, QKeySequence.Open)
         self.recent_menu = file_menu.addMenu("Open &Recent")
+        self._action(file_menu, "Compare &with…", self.compare_dialog)
         self._action(file_menu, "&Close", self.close_file, QKeySequence.Close)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.Quit)
@@ -98,8 +101,11 @@ class MainWindow(QMainWindow):
                                           self.model.set_dense_as_images)
         self.fields_action.setCheckable(True)
         self.fields_action.setChecked(self.model.dense_as_images)
-        self.fields_action.setToolTip("Show a Dense kernel whose inputs form an image (e.g. 64 "
-                                      "= 8×8) as one input image per unit: receptive fields")
+        self.fields_action.setToolTip("Show every Dense kernel whose inputs form an image (e.g. "
+                                      "64 = 8×8) as one input image per unit: receptive fields. "
+                                      "Off, only Dense layers the model config shows are fed "
+                                      "an image are")
+        self._action(view, "Input image s&hape…", self._ask_image_shape)
         self.follow_action = self._action(view, "&Follow newest step",
                                           self.model.playback.set_follow, "F")
         self.follow_action.setCheckable(True)
@@ -168,6 +174,32 @@ class MainWindow(QMainWindow):
         if path:
             self.open_file(path)
 
+    def compare_dialog(self) -> None:
+        """Open a second recording in a comparison window, the open one as A."""
+        start = os.path.dirname(self.model.recording.path or "") or os.getcwd()
+        other, _ = QFileDialog.getOpenFileName(self, "Compare with", start, FILE_FILTER)
+        if other:
+            self.compare_with(other)
+
+    def compare_with(self, other: str):
+        """A CompareWindow of the open recording (A) and `other` (B), or None (reported)."""
+        from ..components.compare import Comparison
+        from .compare_window import CompareWindow
+
+        if self.model.recording.path is None:
+            self.statusBar().showMessage("Open a recording first, then compare it", 10000)
+            return None
+        try:
+            check_untrusted(other)  # B is untrusted input too (A was checked when opened)
+            comparison = Comparison(self.model.recording.path, other)
+        except RecordingError as exc:
+            self.reporter.report(str(exc), "Cannot compare")
+            return None
+        names = (os.path.basename(self.model.recording.path), os.path.basename(other))
+        self.compare_window = CompareWindow(comparison, names)
+        self.compare_window.show()
+        return self.compare_window
+
     def close_file(self) -> None:
         self.poll.stop()
         self.loader.reset()
@@ -223,6 +255,11 @@ class MainWindow(QMainWindow):
         self.per_step_action.setChecked(self.model.color_mode == "step")
         self.fields_action.setChecked(self.model.dense_as_images)
 
+    def _ask_image_shape(self) -> None:
+        problem = ask_image_shape(self, self.model)
+        if problem:
+            self.statusBar().showMessage(problem, 10000)
+
     def _color_mode(self, per_step: bool) -> None:
         self.model.set_color_mode("step" if per_step else "run")
 
@@ -243,7 +280,7 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
-            self.resize(1400, 860)
+            self.resize(*default_size(self))
         state = self.settings.value("state")
         if state is not None:
             self.restoreState(state)

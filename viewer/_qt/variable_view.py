@@ -76,7 +76,7 @@ class VariableView(QWidget):
         head.addWidget(close)
         self.graphics = pg.GraphicsLayoutWidget()  # the heatmap alone: only it repaints per step
         self.heatmap = HeatmapPlot(self.graphics.addPlot(), self.name,
-                                   self.model.layout_of(info.shape))
+                                   self.model.layout_of(info))
         self.plots = pg.GraphicsLayoutWidget()
         g = self.plots
         sampled = " — sampled" if self.info.size > HIST_SAMPLE else ""
@@ -219,7 +219,7 @@ class VariableView(QWidget):
 
     def _relayout(self) -> None:
         """Show the variable as the options now want (receptive fields or not): re-read."""
-        layout = self.model.layout_of(self.info.shape)
+        layout = self.model.layout_of(self.info)
         if layout == self.heatmap.layout:
             return
         self.heatmap.set_layout(layout)
