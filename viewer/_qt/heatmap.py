@@ -16,6 +16,8 @@ from PyQt5.QtGui import QImage, QPainter
 
 from ..components import ColorScale, ImageLayout, format_element
 from . import style
+from .colorize import NON_FINITE
+from .ticks import set_symlog_ticks
 
 FEW_PIXELS = 12  # an axis this short gets a tick at every pixel (none between)
 
@@ -62,6 +64,8 @@ class HeatmapPlot:
                                    interactive=False, width=12)
         plot.layout.addItem(self.bar, 2, 5)  # after the right-hand axis, as pyqtgraph does
         plot.layout.setColumnFixedWidth(4, 5)
+        self.legend = pg.LabelItem(legend_html(), size="8pt", justify="right")
+        plot.layout.addItem(self.legend, 4, 0, 1, 6)  # under the image and its colour bar
         self.markers = pg.ScatterPlotItem(size=9, symbol="s", pen=pg.mkPen("k", width=1.5),
                                           brush=None)
         plot.addItem(self.markers)
@@ -121,9 +125,15 @@ class HeatmapPlot:
         self.image.set_qimage(qimage, stride)
         if scale.diverging != self.scale.diverging:
             self.bar.setColorMap(style.colormap(scale.diverging))
-        if scale != self.scale or self.bar.levels() != scale.levels:
+        levels = bar_levels(scale)
+        if scale != self.scale or self.bar.levels() != levels:
             self.scale = scale
-            self.bar.setLevels(scale.levels)
+            self.bar.setLevels(levels)
+            set_symlog_ticks(self.bar.axis, scale.low, scale.high, scale.linthresh)
+
+    def set_legend(self, note: str) -> None:
+        """The legend under the colour bar: the non-finite colours, then `note` (the scale)."""
+        self.legend.setText(legend_html(note))
 
     @property
     def levels(self) -> tuple[float, float]:
@@ -175,6 +185,21 @@ class HeatmapPlot:
                 on_element(element)
 
         self.plot.scene().sigMouseClicked.connect(clicked)
+
+
+def legend_html(note: str = "") -> str:
+    """'■ NaN ■ +Inf ■ −Inf' in their colours, then `note`."""
+    keys = " &nbsp;".join(f"<span style='color:rgb{rgb}'>■</span> {name}"
+                          for name, rgb in NON_FINITE.items())
+    return keys + (f" &nbsp;·&nbsp; {note}" if note else "")
+
+
+def bar_levels(scale: ColorScale) -> tuple[float, float]:
+    """The colour bar's two ends: the scale's, or their symmetric logs."""
+    if scale.linthresh <= 0:
+        return scale.levels
+    lo, hi = scale.forward(np.array(scale.levels))
+    return float(lo), float(hi)
 
 
 def _tile_ticks(count: int, size: int, most: int = 16) -> list[tuple[float, str]]:

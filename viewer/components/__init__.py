@@ -8,9 +8,11 @@ from .cache import FrameCache
 from .colors import ColorScale, one_signed, symmetric_limit
 from .dims import StepModel
 from .events import Event
-from .layout import ImageLayout, format_element, input_image, layout_for
+from .layout import ImageLayout, format_element, gap_mask, input_image, layout_for
+from .modes import MODE_LABELS, MODES, mode_values
 from .playback import PlaybackModel
 from .recording import RecordingModel, StaleReadError
+from .scale import SCALES, FromData, ScaleChoice, resolve, value_scale
 from .selection import SelectionModel
 from .viewer_model import COLOR_MODES, ViewerModel
 
@@ -26,6 +28,15 @@ __all__ = [
     "StaleReadError",
     "StepModel",
     "ViewerModel",
+    "FromData",
+    "MODES",
+    "MODE_LABELS",
+    "SCALES",
+    "ScaleChoice",
+    "gap_mask",
+    "mode_values",
+    "resolve",
+    "value_scale",
     "format_element",
     "input_image",
     "layout_for",

@@ -7,7 +7,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-GAP = 1  # pixels of blank (NaN) between the filters of a tiled conv kernel
+GAP = 1  # pixels of blank between the filters of a tiled conv kernel
+# The blank is a NaN of its own bit pattern, so that colouring tells it (transparent) from a
+# NaN weight (drawn in the NaN colour): layout only copies values, which keeps the bits.
+GAP_BITS = 0x7FC0_0DEA
+GAP_VALUE = np.array([GAP_BITS], np.uint32).view(np.float32)[0]
+
+
+def gap_mask(image: np.ndarray) -> np.ndarray:
+    """True at the blank pixels between tiles of an image made by ImageLayout.to_image."""
+    return np.ascontiguousarray(image, np.float32).view(np.uint32) == GAP_BITS
 MIN_IMAGE_INPUTS = 16  # a Dense input this size or more, a perfect square, is shown as an image
 
 
@@ -81,21 +90,22 @@ class ImageLayout:
         return math.prod(self.shape[:-1]), self.shape[-1]
 
     def to_image(self, array: np.ndarray) -> np.ndarray:
-        """The image of one step's value, as float32 (NaN in the gaps of tiled kernels)."""
+        """The image of one step's value, as float32 (GAP_VALUE, a NaN, in the gaps of tiled
+        kernels)."""
         a = np.asarray(array, dtype=np.float32)
         if self.fields:
             return self._fields_image(a)
         if not self.tiled:
             return a.reshape(self.image_shape)
         kh, kw, cin, cout = self.shape
-        padded = np.full((cin, kh + GAP, cout, kw + GAP), np.nan, np.float32)
+        padded = np.full((cin, kh + GAP, cout, kw + GAP), GAP_VALUE, np.float32)
         padded[:, :kh, :, :kw] = a.transpose(2, 0, 3, 1)  # (cin, kh, cout, kw)
         rows, cols = self.image_shape
         return padded.reshape(cin * (kh + GAP), cout * (kw + GAP))[:rows, :cols]
 
     def _fields_image(self, a: np.ndarray) -> np.ndarray:
         (h, w), (rows, cols), units = self.tile, self.grid, self.shape[1]
-        padded = np.full((rows * cols, h + GAP, w + GAP), np.nan, np.float32)
+        padded = np.full((rows * cols, h + GAP, w + GAP), GAP_VALUE, np.float32)
         padded[:units, :h, :w] = a.T.reshape(units, h, w)  # unit u's inputs as an h×w image
         grid = padded.reshape(rows, cols, h + GAP, w + GAP).transpose(0, 2, 1, 3)
         height, width = self.image_shape

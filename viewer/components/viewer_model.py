@@ -5,17 +5,20 @@ from __future__ import annotations
 from .dims import StepModel
 from .events import Event
 from .layout import ImageLayout, layout_for
+from .modes import check_mode
 from .playback import PlaybackModel
 from .recording import RecordingModel
+from .scale import DEFAULT_SCALE, SCALES, ScaleChoice
 from .selection import SelectionModel
 
-COLOR_MODES = ("run", "step")  # colour scale fixed over the whole run, or fitted to each step
+COLOR_MODES = SCALES  # the colour scale: fixed over the run, per step, or robust per step
 
 
 class ViewerModel:
     """The recording, the current step, the selection, playback and display options.
 
-    Display options (each change emits `options_changed(name)`): `color_mode`, and
+    Display options (each change emits `options_changed(name)`): `color_mode` (the scale,
+    one of SCALES), `symlog`, `mode` (what views show: values or their change, see modes.py),
     `dense_as_images` / `input_image_shape`, whether 2-D Dense kernels whose inputs form an
     image (a perfect square, or `input_image_shape`) show as receptive fields (`layout_of`).
 
@@ -28,7 +31,9 @@ class ViewerModel:
         self.dims = StepModel()
         self.playback = PlaybackModel()
         self.selection = SelectionModel()
-        self.color_mode = "run"
+        self.color_mode = DEFAULT_SCALE
+        self.symlog = False
+        self.mode = "value"
         self.dense_as_images = True
         self.input_image_shape: tuple[int, int] | None = None
         self.options_changed = Event()  # (option name)
@@ -38,11 +43,27 @@ class ViewerModel:
         self.recording.closed.connect(self._on_closed)
 
     def set_color_mode(self, mode: str) -> None:
-        if mode not in COLOR_MODES:
-            raise ValueError(f"colour mode must be one of {COLOR_MODES}, not {mode!r}")
+        """The scale: 'fixed' over the run ('run' says the same), 'step' or 'robust'."""
+        mode = "fixed" if mode == "run" else mode
+        ScaleChoice(mode)  # checks it
         if mode != self.color_mode:
             self.color_mode = mode
             self.options_changed.emit("color_mode")
+
+    def set_symlog(self, on: bool) -> None:
+        if bool(on) != self.symlog:
+            self.symlog = bool(on)
+            self.options_changed.emit("color_mode")
+
+    @property
+    def scale_choice(self) -> ScaleChoice:
+        return ScaleChoice(self.color_mode, self.symlog)
+
+    def set_mode(self, mode: str) -> None:
+        """Show values ('value'), W − W₀ ('since-start') or Wₜ − Wₜ₋₁ ('per-step')."""
+        if check_mode(mode) != self.mode:
+            self.mode = mode
+            self.options_changed.emit("mode")
 
     def set_dense_as_images(self, on: bool) -> None:
         if bool(on) != self.dense_as_images:
