@@ -55,9 +55,14 @@ def run_view(args: argparse.Namespace) -> int:
     except ImportError as exc:
         raise ValueError(f"the viewer cannot start ({exc}); install it with "
                          "pip install 'weightreel[viewer]'") from None
+    if args.overview and args.screenshot is None:
+        raise ValueError("--overview renders a screenshot: add --screenshot OUT.png (in the "
+                         "window, press O for the layer overview)")
     kwargs = {"variables": variables} if variables else {}
+    options = {"scale": args.scale, "symlog": args.symlog, "mode": args.mode,
+               "overview": args.overview}
     return int(launch(args.file, step=step, screenshot=args.screenshot, follow=args.follow,
-                      **kwargs) or 0)
+                      options=options, **kwargs) or 0)
 
 
 def _view_choices(args: argparse.Namespace) -> tuple[int | None, list[str] | None]:
@@ -121,7 +126,7 @@ def _export_image(rec, args: argparse.Namespace, fmt: str) -> int:
         if rec.num_steps == 0:
             raise ValueError(f"{rec.path}: has no steps")
         row = rec.num_steps - 1 if args.step is None else step_position(rec, args.step)
-        images.export_png(rec, args.output, name, row)
+        images.export_png(rec, args.output, name, row, _scale_choice(args))
         print(f"{args.output}: {name} at step {int(rec.steps[row])}")
         return 0
     if args.step is not None:
@@ -132,7 +137,7 @@ def _export_image(rec, args: argparse.Namespace, fmt: str) -> int:
     rows = images.frame_rows(choose_rows(rec, None, args.steps), args.max_frames)
     with progress_bar(rows.size, f"export {fmt}", unit="frame") as bar:
         images.export_animation(rec, args.output, name, rows, fmt, fps=args.fps,
-                                progress=_updater(bar))
+                                progress=_updater(bar), choice=_scale_choice(args))
     print(f"{args.output}: {name}, {rows.size} frames, steps {int(rec.steps[rows[0]])}.."
           f"{int(rec.steps[rows[-1]])}")
     return 0
@@ -183,3 +188,9 @@ def _megabytes(n: int) -> str:
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _scale_choice(args: argparse.Namespace):
+    from weightreel.viewer.components.scale import ScaleChoice
+
+    return ScaleChoice(args.scale, args.symlog)

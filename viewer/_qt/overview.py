@@ -17,6 +17,7 @@ from PyQt5.QtCore import QObject, Qt, pyqtSignal
 from PyQt5.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from ..components import ColorScale, ViewerModel
+from ..components.layout import GAP_VALUE
 from ..components.overview import (
     colour_limits,
     compute_update_norms,
@@ -186,7 +187,9 @@ class OverviewWidget(QWidget):
         self.values = np.array(rows).reshape(len(rows), n)
         lo, hi = colour_limits(self.values)
         self.scale = ColorScale(lo, hi, diverging=False)
-        self.image.set_qimage(colorize(self.values.astype(np.float32), self.scale))
+        drawn = self.values.astype(np.float32)
+        drawn[:, :1] = GAP_VALUE  # row 0 has no step before it: blank, not "NaN"
+        self.image.set_qimage(colorize(drawn, self.scale))
         self.bar.setLevels((lo, hi))
         self.plot.setRange(xRange=(-0.5, n - 0.5), yRange=(-0.5, len(rows) - 0.5), padding=0)
         self._label_axes(n)
