@@ -97,14 +97,12 @@ def test_the_default_scale_is_readable_one_step_before_the_blow_up(qtbot, window
                 for c in range(image.width())}
 
     readable = len(colours())
-    print("robust colours", readable)
     assert readable > 40
     row = window.model.recording.summary_row(HIDDEN, 156)
     assert -view.heatmap.levels[0] < abs(row["q0.01"]) / 100  # the tail does not set it
     window.insight.scale_actions["fixed"].trigger()  # the run's extremes: nearly flat
     qtbot.waitUntil(lambda: view.shown_frame.spec == view._scale(156), timeout=WAIT_MS)
     image = view.heatmap.image.qimage
-    print("fixed colours", len(colours()))
     assert len(colours()) < readable / 2
 
 
