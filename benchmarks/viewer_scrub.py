@@ -126,7 +126,7 @@ def pump_until(app, condition, timeout: float = 30.0) -> bool:
     return condition()
 
 
-def measure(path: str, name: str, seconds: float) -> dict:
+def measure(path: str, name: str, seconds: float, scale: str | None = None) -> dict:
     rss = PeakRSS()
     t0 = time.perf_counter()
     from weightreel.viewer._qt.errors import ErrorReporter
@@ -135,6 +135,8 @@ def measure(path: str, name: str, seconds: float) -> dict:
 
     app = application()
     window = MainWindow(reporter=ErrorReporter(dialogs=False), restore=False)
+    if scale is not None:
+        window.model.set_color_mode(scale)
     window.resize(1500, 900)
     window.show()
     window.open_file(path)
@@ -216,6 +218,8 @@ def main() -> None:
     parser.add_argument("--side", type=int)
     parser.add_argument("--play-seconds", type=float, default=3.0)
     parser.add_argument("--keep", action="store_true", help="keep the generated file")
+    parser.add_argument("--scale", choices=("fixed", "step", "robust"),
+                        help="the colour scale (default: the viewer's, robust)")
     parser.add_argument("--_generate", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args._generate:
@@ -239,7 +243,7 @@ def main() -> None:
         picks = np.random.default_rng(2).integers(0, steps, 20)
         result = {"steps": steps, "shape": [side, side], "file_gb":
                   round(os.path.getsize(path) / 2**30, 2), **baseline(path, name, picks)}
-        result.update(measure(path, name, args.play_seconds))
+        result.update(measure(path, name, args.play_seconds, args.scale))
         result["scrub_vs_baseline"] = round(result["scrub_ms_median"] / (
             result["baseline_read_step_ms"] + result["baseline_setimage_ms"]), 2)
         result["targets_met"] = all(

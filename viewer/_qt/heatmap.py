@@ -127,9 +127,10 @@ class HeatmapPlot:
             self.bar.setColorMap(style.colormap(scale.diverging))
         levels = bar_levels(scale)
         if scale != self.scale or self.bar.levels() != levels:
+            if scale.linthresh > 0 or self.scale.linthresh > 0:  # ticks of a symlog bar
+                set_symlog_ticks(self.bar.axis, scale.low, scale.high, scale.linthresh)
             self.scale = scale
             self.bar.setLevels(levels)
-            set_symlog_ticks(self.bar.axis, scale.low, scale.high, scale.linthresh)
 
     def set_legend(self, note: str) -> None:
         """The legend under the colour bar: the non-finite colours, then `note` (the scale)."""

@@ -44,7 +44,6 @@ class VariableView(QWidget):
         self.info = model.recording.rec.variables[name]
         self.shown_index: int | None = None
         self.shown_frame: Frame | None = None
-        self.shown_scale: ColorScale | None = None
         self.hist_shown_index: int | None = None
         self.slow_index: int | None = None  # position the slow parts show
         self._hist_top = 1.0  # the histogram's y axis only grows, so it does not jump
@@ -158,9 +157,6 @@ class VariableView(QWidget):
 
     def _show(self, frame: Frame) -> None:
         self.heatmap.show(frame.image, frame.qimage, frame.scale, frame.stride)
-        if frame.scale != self.shown_scale:
-            self.shown_scale = frame.scale
-            self._show_scale_notes()
         self.shown_index, self.shown_frame = frame.index, frame
         self.slow.poke()
         self.frame_shown.emit(frame.index)
