@@ -12,13 +12,15 @@ from collections.abc import Callable
 import numpy as np
 import pyqtgraph as pg
 from PyQt5.QtCore import QRectF
-from PyQt5.QtGui import QImage, QPainter
+from PyQt5.QtGui import QFont, QImage, QPainter
 
 from ..components import ColorScale, ImageLayout, format_element
 from . import style
 from .colorize import NON_FINITE
 from .ticks import set_symlog_ticks
 
+BAR_AXIS_PX = 64  # room for '-5.7e16' in BAR_FONT_PT
+BAR_FONT_PT = 8.0
 FEW_PIXELS = 12  # an axis this short gets a tick at every pixel (none between)
 
 
@@ -63,6 +65,11 @@ class HeatmapPlot:
         self.bar = pg.ColorBarItem(values=(-1.0, 1.0), colorMap=style.colormap(),
                                    interactive=False, width=12)
         plot.layout.addItem(self.bar, 2, 5)  # after the right-hand axis, as pyqtgraph does
+        font = QFont()
+        font.setPointSizeF(BAR_FONT_PT)
+        self.bar.axis.setStyle(tickFont=font)
+        self.bar.axis.setWidth(BAR_AXIS_PX)  # labels that do not fit are not drawn at all
+        self.bar.axis.enableAutoSIPrefix(False)  # our labels say the power of ten
         plot.layout.setColumnFixedWidth(4, 5)
         self.legend = pg.LabelItem(legend_html(), size="8pt", justify="right")
         plot.layout.addItem(self.legend, 4, 0, 1, 6)  # under the image and its colour bar
@@ -127,8 +134,10 @@ class HeatmapPlot:
             self.bar.setColorMap(style.colormap(scale.diverging))
         levels = bar_levels(scale)
         if scale != self.scale or self.bar.levels() != levels:
-            if scale.linthresh > 0 or self.scale.linthresh > 0:  # ticks of a symlog bar
+            if scale.linthresh > 0:
                 set_symlog_ticks(self.bar.axis, scale.low, scale.high, scale.linthresh)
+            else:  # labelled by us: pyqtgraph leaves ±5e16 unlabelled in a narrow bar
+                self.bar.axis.setTicks([bar_ticks(*levels)])
             self.scale = scale
             self.bar.setLevels(levels)
 
@@ -193,6 +202,17 @@ def legend_html(note: str = "") -> str:
     keys = " &nbsp;".join(f"<span style='color:rgb{rgb}'>■</span> {name}"
                           for name, rgb in NON_FINITE.items())
     return keys + (f" &nbsp;·&nbsp; {note}" if note else "")
+
+
+def bar_ticks(low: float, high: float) -> list[tuple[float, str]]:
+    """Five evenly spaced ticks over a linear colour bar, in at most three digits."""
+    return [(float(v), compact(v)) for v in np.linspace(low, high, 5)]
+
+
+def compact(value: float) -> str:
+    """'-12.3', '0.05', '-5.7e16': short enough for the colour bar's labels."""
+    text = f"{value:.3g}" if 1e-3 <= abs(value) < 1e4 or value == 0 else f"{value:.2g}"
+    return text.replace("e+", "e").replace("e0", "e").replace("e-0", "e-")
 
 
 def bar_levels(scale: ColorScale) -> tuple[float, float]:

@@ -43,6 +43,9 @@ class InsightActions:
         self.overview_action.setText("Layer &overview")
         self.overview_action.setShortcut(OVERVIEW_KEY)
         view_menu.addAction(self.overview_action)
+        self.dock.visibilityChanged.connect(
+            lambda on: on and not self.dock.isFloating() and window.resizeDocks(
+                [self.dock], [self.overview.preferred_height()], Qt.Vertical))
         view_menu.addSeparator()
         self.model.options_changed.connect(self._sync)
         self._sync("")

@@ -14,7 +14,7 @@ import threading
 import numpy as np
 import pyqtgraph as pg
 from PyQt5.QtCore import QObject, Qt, pyqtSignal
-from PyQt5.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
+from PyQt5.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from ..components import ColorScale, ViewerModel
 from ..components.layout import GAP_VALUE
@@ -32,6 +32,7 @@ TITLE = "relative update per step: log10 ‖Wₜ − Wₜ₋₁‖ / ‖Wₜ‖ 
 LEGEND = ("<span style='color:rgb(255,0,255)'>■</span> NaN/Inf weights &nbsp; "
           "<span style='color:rgb(0,230,255)'>■</span> no change (frozen)")
 MOST_NAMES = 40  # row labels shown at most
+ROW_PX = 18  # the overview's preferred height per variable
 
 
 class _Relay(QObject):
@@ -86,12 +87,22 @@ class OverviewWidget(QWidget):
         self.legend = QLabel(LEGEND)
         self.legend.setTextFormat(Qt.RichText)
         self.hover = QLabel(" ")
+        self.hover.setTextFormat(Qt.PlainText)
+        self.hover.setMinimumWidth(1)
+        foot = QHBoxLayout()
+        foot.addWidget(self.legend)
+        foot.addWidget(self.hover, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(2)
         layout.addWidget(self.progress)
         layout.addWidget(self.graphics, 1)
-        layout.addWidget(self.legend)
-        layout.addWidget(self.hover)
+        layout.addLayout(foot)
+
+    def preferred_height(self) -> int:
+        """Pixels that show every variable's row readably, within reason."""
+        rows = len(self.model.recording.rec.variable_names) if self.model.recording.is_open else 4
+        return int(min(ROW_PX * rows + 120, 420))
         self.graphics.scene().sigMouseClicked.connect(self._on_click)
         self.graphics.scene().sigMouseMoved.connect(self._on_move)
 
