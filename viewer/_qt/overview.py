@@ -27,11 +27,13 @@ from ..components.overview import (
 from . import style
 from .colorize import colorize
 from .heatmap import FrameImage
+from .over_time import coarser
 
 TITLE = "relative update per step: log10 ‖Wₜ − Wₜ₋₁‖ / ‖Wₜ‖ — click a cell to open it"
 LEGEND = ("<span style='color:rgb(255,0,255)'>■</span> NaN/Inf weights &nbsp; "
           "<span style='color:rgb(0,230,255)'>■</span> no change (frozen)")
 MOST_NAMES = 40  # row labels shown at most
+MOST_STEP_TICKS = 10
 ROW_PX = 18  # the overview's preferred height per variable
 
 
@@ -211,10 +213,16 @@ class OverviewWidget(QWidget):
         every = max(1, -(-len(self.names) // MOST_NAMES))
         self.plot.getAxis("left").setTicks(
             [[(k, _short(name)) for k, name in enumerate(self.names) if k % every == 0]])
-        steps = self.model.dims.steps
-        spots = np.unique(np.linspace(0, max(n - 1, 0), 8).round().astype(int))
+        steps = self.model.dims.steps[:n]
+        if not len(steps):
+            return
+        spacing = 1.0
+        while (steps[-1] - steps[0]) / spacing > MOST_STEP_TICKS:
+            spacing = coarser(spacing)
+        marks = np.arange(np.ceil(steps[0] / spacing) * spacing, steps[-1] + 1, spacing)
+        spots = np.searchsorted(steps, marks)  # columns are positions: label their steps
         self.plot.getAxis("bottom").setTicks(
-            [[(int(i), str(int(steps[i]))) for i in spots if i < len(steps)]])
+            [[(int(i), str(int(steps[i]))) for i in np.unique(spots) if i < len(steps)]])
 
     def _on_index(self, index: int) -> None:
         self.cursor.setValue(index)

@@ -13,7 +13,7 @@ from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtWidgets import QHBoxLayout, QLabel, QSplitter, QToolButton, QVBoxLayout, QWidget
 
 from ..components import (
-    MODE_LABELS,
+    MODE_SYMBOLS,
     ColorScale,
     FromData,
     ViewerModel,
@@ -216,10 +216,12 @@ class VariableView(QWidget):
     def _show_scale_notes(self) -> None:
         """Say what the colours, the histogram and the bands are drawn over."""
         choice, mode = self.model.scale_choice, self.model.mode
-        what = "" if mode == "value" else MODE_LABELS[mode] + " · "
-        self.heatmap.set_legend(f"{what}scale {choice.describe()}")
+        what = "" if mode == "value" else MODE_SYMBOLS[mode] + " · "
+        self.heatmap.set_legend(what + choice.describe())
         bins = "fixed over the run" if self._fixed_bins() else "from the colour scale"
         sampled = " — sampled" if self.info.size > HIST_SAMPLE else ""
+        self.distribution.plot.setTitle("distribution over time" if mode == "value" else
+                                        "values over time", size="9pt")
         self.hist_plot.setTitle(f"histogram{' of the change' if mode != 'value' else ''} "
                                 f"(bins {bins}{sampled})", size="9pt")
 
@@ -239,8 +241,10 @@ class VariableView(QWidget):
         bad = s["nan_count"] + s["inf_count"]
         warn = "color:#c0392b;font-weight:bold" if bad else ""
         bad_text = f"NaN {int(s['nan_count'])} &nbsp; Inf {int(s['inf_count'])}"
+        what = "" if self.model.mode == "value" else "values: "  # the heatmap shows changes
         self.stats.setText(
-            f"min {s['min']:.4g} &nbsp; max {s['max']:.4g} &nbsp; mean {s['mean']:.4g} &nbsp; "
+            f"{what}min {s['min']:.4g} &nbsp; max {s['max']:.4g} &nbsp; "
+            f"mean {s['mean']:.4g} &nbsp; "
             f"std {s['std']:.4g} &nbsp; norm {s['norm']:.4g} &nbsp; "
             f"<span style='{warn}'>{bad_text}</span>")
 

@@ -9,7 +9,7 @@ from .colors import ColorScale, one_signed, symmetric_limit
 from .dims import StepModel
 from .events import Event
 from .layout import ImageLayout, format_element, gap_mask, input_image, layout_for
-from .modes import MODE_LABELS, MODES, mode_values
+from .modes import MODE_LABELS, MODE_SYMBOLS, MODES, mode_values
 from .playback import PlaybackModel
 from .recording import RecordingModel, StaleReadError
 from .scale import SCALES, FromData, ScaleChoice, resolve, value_scale
@@ -31,6 +31,7 @@ __all__ = [
     "FromData",
     "MODES",
     "MODE_LABELS",
+    "MODE_SYMBOLS",
     "SCALES",
     "ScaleChoice",
     "gap_mask",

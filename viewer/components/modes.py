@@ -14,6 +14,7 @@ import numpy as np
 MODES = ("value", "since-start", "per-step")
 MODE_LABELS = {"value": "values", "since-start": "change since start (W − W₀)",
                "per-step": "change per step (Wₜ − Wₜ₋₁)"}
+MODE_SYMBOLS = {"value": "W", "since-start": "W − W₀", "per-step": "Wₜ − Wₜ₋₁"}
 
 
 def check_mode(mode: str) -> str:

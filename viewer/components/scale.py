@@ -34,8 +34,8 @@ DEFAULT_SCALE = "robust"
 QUANTILES = {"step": (0.001, 0.999), "robust": (0.01, 0.99)}
 DATA_SAMPLE = 1 << 16  # a frame's quantiles come from at most this many of its values
 FENCE = 1.5  # robust: at most this many interquartile ranges beyond the quartiles
-SCALE_LABELS = {"fixed": "fixed over the run", "step": "per step (0.1–99.9 %)",
-                "robust": "robust per step (1–99 %, outliers clipped)"}
+SCALE_LABELS = {"fixed": "scale fixed over the run", "step": "scale per step (0.1–99.9 %)",
+                "robust": "robust scale (1–99 %, outliers clipped)"}
 
 
 def fenced(lo: float, hi: float, q1: float, q3: float) -> tuple[float, float]:
