@@ -9,6 +9,7 @@ import h5py
 import numpy as np
 import pytest
 from PyQt5.QtCore import QPointF, Qt
+from PyQt5.QtWidgets import QApplication
 from viewer_window import main_window
 
 from weightreel.formats import open_recording
@@ -115,6 +116,19 @@ def overview_of(qtbot, win, path):
     return overview
 
 
+def settled(qtbot, overview):
+    """Wait until the dock has its size and the plot its range (the click lands on the cell)."""
+    seen = []
+
+    def same_twice():
+        QApplication.processEvents()
+        vb = overview.plot.vb
+        seen.append((vb.sceneBoundingRect(), tuple(map(tuple, vb.viewRange()))))
+        return len(seen) > 2 and seen[-1] == seen[-2] == seen[-3]
+
+    qtbot.waitUntil(same_twice, timeout=WAIT_MS)
+
+
 def numpy_relative_updates(path):
     with open_recording(path) as rec:
         out = {}
@@ -138,6 +152,7 @@ def test_overview_computes_update_norms_from_the_rows(qtbot, window, diverging):
                                    atol=1e-9)
         assert np.isnan(overview.values[k, 0])
     assert np.isnan(overview.values[:, -1]).all()  # NaN weights at the end
+    settled(qtbot, overview)
     origin = overview.plot.vb.mapViewToScene(QPointF(150, 2))  # click output/kernel, row 150
     view_point = overview.graphics.mapFromScene(origin)
     qtbot.mouseClick(overview.graphics.viewport(), Qt.LeftButton, pos=view_point)
@@ -182,3 +197,43 @@ def test_cli_renders_the_overview_and_exports_on_a_scale(diverging, tmp_path):
                  "hidden/kernel", "--step", "156", "--scale", "step", "--symlog"]) == 0
     assert png.stat().st_size > 5000
     assert main(["view", diverging, "--overview"]) == 2  # needs --screenshot
+
+
+def test_a_step_all_nan_keeps_the_last_finite_steps_scale(diverging):
+    from weightreel.viewer.components.scale import QUANTILES, step_limits
+
+    with open_recording(diverging) as rec:
+        rows = np.asarray(rec.summary(OUTPUT), np.float64)
+    last = int(np.nonzero(rows[:, 5] == 0)[0][-1])  # nan_count: the last step without NaN
+    assert last < len(rows) - 1
+    q_lo, q_hi = (rec.summary_columns.index(f"q{q:g}") for q in QUANTILES["step"])
+    expected = (rows[last, q_lo], rows[last, q_hi])
+    assert step_limits(rows, len(rows) - 1, "step") == expected
+    assert step_limits(rows, last, "step") == expected
+
+
+def test_symmetric_log_spreads_values_of_every_magnitude():
+    from weightreel.viewer._qt.colorize import FIRST, colour_indices
+
+    image = np.array([[1.0, 1e3, 1e6, -1e3]], np.float32)
+    linear = colour_indices(image, ColorScale.centred(1e6))
+    spread = colour_indices(image, ColorScale.centred(1e6).with_symlog(1.0))
+    middle = (FIRST + 255) / 2
+    assert abs(linear[0, 0] - middle) < 1 and abs(linear[0, 1] - middle) < 1  # both ~white
+    assert spread[0, 0] < spread[0, 1] < spread[0, 2] == 255  # 1, 1e3, 1e6 apart
+    assert spread[0, 1] - middle > 50 and middle - spread[0, 3] > 50
+
+
+def test_overview_drops_norms_computed_for_a_file_since_replaced(qtbot, window, diverging,
+                                                                 samples_dir):
+    overview = overview_of(qtbot, window, diverging)
+    old = overview._generation
+    assert window.open_file(str(samples_dir / "digits_mlp.h5"))  # a new file: norms anew
+    qtbot.waitUntil(lambda: overview.values is not None and overview.rows
+                    == window.model.recording.num_steps, timeout=WAIT_MS)
+    shown = overview.values.copy()
+    stale = {name: np.ones(226) for name in ["diverging_mlp/hidden/kernel"]}
+    overview._relay.done.emit(old, stale, 0)  # what a late worker of the old file would send
+    QApplication.processEvents()
+    np.testing.assert_array_equal(overview.values, shown)
+    assert "diverging_mlp/hidden/kernel" not in overview.norms

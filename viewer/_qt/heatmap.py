@@ -17,7 +17,7 @@ from PyQt5.QtGui import QFont, QImage, QPainter
 from ..components import ColorScale, ImageLayout, format_element
 from . import style
 from .colorize import NON_FINITE
-from .ticks import set_symlog_ticks
+from .ticks import compact, set_symlog_ticks
 
 BAR_AXIS_PX = 64  # room for '-5.7e16' in BAR_FONT_PT
 BAR_FONT_PT = 8.0
@@ -208,11 +208,6 @@ def bar_ticks(low: float, high: float) -> list[tuple[float, str]]:
     """Five evenly spaced ticks over a linear colour bar, in at most three digits."""
     return [(float(v), compact(v)) for v in np.linspace(low, high, 5)]
 
-
-def compact(value: float) -> str:
-    """'-12.3', '0.05', '-5.7e16': short enough for the colour bar's labels."""
-    text = f"{value:.3g}" if 1e-3 <= abs(value) < 1e4 or value == 0 else f"{value:.2g}"
-    return text.replace("e+", "e").replace("e0", "e").replace("e-0", "e-")
 
 
 def bar_levels(scale: ColorScale) -> tuple[float, float]:

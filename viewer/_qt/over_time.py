@@ -134,7 +134,7 @@ class DistributionPlot:
             self.plot.enableAutoRange(axis="y")
         else:
             self.plot.setYRange(*limits, padding=0.05)
-        set_symlog_ticks(self.plot.getAxis("left"), *self._tick_span(), c)
+        set_symlog_ticks(self.plot.getAxis("left"), *self._tick_span(), c, most=3)
 
     def _tick_span(self) -> tuple[float, float]:
         """The values the symlog ticks cover: every finite band value."""

@@ -100,13 +100,13 @@ class OverviewWidget(QWidget):
         layout.addWidget(self.progress)
         layout.addWidget(self.graphics, 1)
         layout.addLayout(foot)
+        self.graphics.scene().sigMouseClicked.connect(self._on_click)
+        self.graphics.scene().sigMouseMoved.connect(self._on_move)
 
     def preferred_height(self) -> int:
         """Pixels that show every variable's row readably, within reason."""
         rows = len(self.model.recording.rec.variable_names) if self.model.recording.is_open else 4
         return int(min(ROW_PX * rows + 120, 420))
-        self.graphics.scene().sigMouseClicked.connect(self._on_click)
-        self.graphics.scene().sigMouseMoved.connect(self._on_move)
 
     # ------------------------------------------------------------ norms
     def _restart(self) -> None:

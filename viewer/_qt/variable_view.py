@@ -193,7 +193,7 @@ class VariableView(QWidget):
             self.hist_range = hist_range
             self.hist_edges = np.linspace(*hist_range, HIST_BINS + 1)
             set_symlog_ticks(self.hist_plot.getAxis("bottom"), frame.scale.low,
-                             frame.scale.high, frame.scale.linthresh)
+                             frame.scale.high, frame.scale.linthresh, most=5)
         self.hist.setData(self.hist_edges, counts)
         self._hist_top = max(self._hist_top, float(counts.max()) * 1.05)
         self.hist_plot.setYRange(0, self._hist_top, padding=0)
