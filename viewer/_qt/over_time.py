@@ -62,6 +62,17 @@ def step_axis(plot: pg.PlotItem) -> None:
         plot.getAxis(side).setStyle(textFillLimits=SPARSE_TEXT)
 
 
+CLIP_SPANS = 8  # bands are cut this many shown ranges beyond the range shown
+
+
+def _within(limits: tuple[float, float], clip: tuple[float, float]) -> bool:
+    """Whether bands cut to `clip` still draw right in `limits`: cut well outside them, and
+    not so far that the shown range is a sliver of the cut one (Qt draws huge paths badly)."""
+    span, clip_span = limits[1] - limits[0], clip[1] - clip[0]
+    return (clip[0] <= limits[0] - span and limits[1] + span <= clip[1]
+            and clip_span <= 4 * CLIP_SPANS * span)
+
+
 class DistributionPlot:
     """Quantile bands of one variable over every step, from the recorded summaries."""
 
@@ -81,6 +92,7 @@ class DistributionPlot:
         self._x: np.ndarray | None = None
         self._linthresh = 0.0
         self._scale: ColorScale | None = None
+        self._clip: tuple[float, float] | None = None  # the values the bands are cut to
 
     def _curve(self, column: str) -> pg.PlotDataItem:
         curve = pg.PlotDataItem([], [], pen=pg.mkPen((31, 119, 180, 60)))
@@ -107,7 +119,11 @@ class DistributionPlot:
         if scale == self._scale:
             return
         self._scale = scale
-        self._redraw()
+        limits = self._limits()
+        if limits is not None and self._clip is not None and _within(limits, self._clip):
+            self.plot.setYRange(*limits, padding=0.05)  # the bands as cut still do
+        else:
+            self._redraw()
 
     def _limits(self) -> tuple[float, float] | None:
         if self._scale is None:
@@ -123,12 +139,15 @@ class DistributionPlot:
         if self._x is None:
             return
         limits, c = self._limits(), self._linthresh
+        self._clip = None
+        if limits is not None:
+            span = limits[1] - limits[0]
+            self._clip = (limits[0] - CLIP_SPANS * span, limits[1] + CLIP_SPANS * span)
         for name, curve in [*self._curves.items(), ("q0.5", self.median)]:
             y = self._columns[name]
             y = symlog(y, c) if c > 0 else y
-            if limits is not None:
-                span = limits[1] - limits[0]
-                y = np.clip(y, limits[0] - span, limits[1] + span)
+            if self._clip is not None:
+                y = np.clip(y, *self._clip)
             curve.setData(self._x, np.nan_to_num(y))
         if limits is None:
             self.plot.enableAutoRange(axis="y")

@@ -47,6 +47,7 @@ class VariableView(QWidget):
         self.hist_shown_index: int | None = None
         self.slow_index: int | None = None  # position the slow parts show
         self._hist_top = 1.0  # the histogram's y axis only grows, so it does not jump
+        self._hist_symlog = False  # whether the histogram's axis has symlog ticks
         self.slow = Throttle(SLOW_MS, self._update_slow, self)
         self._build()
         self._subscriptions = [
@@ -192,8 +193,10 @@ class VariableView(QWidget):
         if hist_range != self.hist_range:  # bins of their own for this step
             self.hist_range = hist_range
             self.hist_edges = np.linspace(*hist_range, HIST_BINS + 1)
-            set_symlog_ticks(self.hist_plot.getAxis("bottom"), frame.scale.low,
-                             frame.scale.high, frame.scale.linthresh, most=5)
+            if frame.scale.linthresh > 0 or self._hist_symlog:
+                set_symlog_ticks(self.hist_plot.getAxis("bottom"), frame.scale.low,
+                                 frame.scale.high, frame.scale.linthresh, most=5)
+                self._hist_symlog = frame.scale.linthresh > 0
         self.hist.setData(self.hist_edges, counts)
         self._hist_top = max(self._hist_top, float(counts.max()) * 1.05)
         self.hist_plot.setYRange(0, self._hist_top, padding=0)
