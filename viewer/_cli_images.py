@@ -74,8 +74,13 @@ def scale_of(rec, name: str, row: int, choice=None):
 
 
 def norm_of(scale) -> Any:
-    """A matplotlib norm for a ColorScale: linear, or symmetric-log."""
+    """A matplotlib norm for a ColorScale (linear, or symmetric-log), or for ±a number."""
     from matplotlib.colors import Normalize, SymLogNorm
+
+    from weightreel.viewer.components import ColorScale
+
+    if not isinstance(scale, ColorScale):
+        scale = ColorScale.centred(scale)
 
     if scale.linthresh > 0:
         return SymLogNorm(scale.linthresh, vmin=scale.low, vmax=scale.high, base=10)
