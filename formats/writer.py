@@ -15,6 +15,7 @@ from . import _layout as L
 from ._compact import compact, data_bytes, worth_compacting
 from ._direct import DirectWriter
 from ._meta import now_iso, update_run_attrs, write_documents
+from ._stage import RowStage
 from ._tables import RowTables, create_rows, fit_to_superblock, forget_rows, write_row
 from ._writer_open import VariableSpec, WriterFile, _Variable
 from .errors import RecordingError
@@ -71,6 +72,7 @@ class RecordingWriter(WriterFile):
         self._scalars: dict[str, h5py.Dataset] = {}
         self._epoch_scalars: dict[str, h5py.Dataset] = {}
         self._key: tuple[int, int] | None = None
+        self._stage = RowStage()
         self._file = self._open(mode, dict(metadata or {}))
         self._direct = DirectWriter(self._disk_path)
         self._last_commit = time.monotonic()
@@ -154,8 +156,8 @@ class RecordingWriter(WriterFile):
         pending = self._direct.submit(direct) if direct else None
         for name, var in self._vars.items():
             if not var.direct:
-                write_row(var.data, row, values[name])
-            write_row(var.summary, row, summarize(values[name], var.sample))
+                self._put(var.data, row, values[name])
+            self._put(var.summary, row, summarize(values[name], var.sample))
         if pending is not None:
             pending.result()
         self._write_timeline(row, step, epoch, batch, wall_time)
@@ -192,10 +194,10 @@ class RecordingWriter(WriterFile):
         }
         self._last = entry
         step_col, epoch_col, batch_col, time_col = self._steps.datasets[:4]
-        write_row(step_col, row, entry["step"])
-        write_row(epoch_col, row, entry["epoch"])
-        write_row(batch_col, row, entry["batch"])
-        write_row(time_col, row, time.time() if wall_time is None else float(wall_time))
+        self._put(step_col, row, entry["step"])
+        self._put(epoch_col, row, entry["epoch"])
+        self._put(batch_col, row, entry["batch"])
+        self._put(time_col, row, time.time() if wall_time is None else float(wall_time))
 
     def _write_scalars(self, row: int, scalars: Mapping[str, float]) -> None:
         for name in scalars:
@@ -203,7 +205,14 @@ class RecordingWriter(WriterFile):
                 self._scalars[name] = self._new_column(
                     self._steps, L.STEP_SCALARS, name, self.num_steps)
         for name, ds in self._scalars.items():
-            write_row(ds, row, _as_float(scalars.get(name)))
+            self._put(ds, row, _as_float(scalars.get(name)))
+
+    def _put(self, ds: h5py.Dataset, row: int, value: object) -> None:
+        """ds[row] = value: small rows wait in memory for the next commit (see _stage.py)."""
+        if self._stage.holds(ds):
+            self._stage.put(ds, row, value)
+        else:
+            write_row(ds, row, value)
 
     def _new_column(self, tables: RowTables, root: str, name: str, rows: int) -> h5py.Dataset:
         try:
@@ -225,9 +234,9 @@ class RecordingWriter(WriterFile):
             if name not in self._epoch_scalars and name != L.EPOCH_COLUMN:
                 self._epoch_scalars[name] = self._new_column(
                     self._epochs, L.EPOCH_SCALARS, name, row)
-        write_row(self._epochs.datasets[0], row, int(epoch))
+        self._put(self._epochs.datasets[0], row, int(epoch))
         for name, ds in self._epoch_scalars.items():
-            write_row(ds, row, _as_float(logs.get(name)))
+            self._put(ds, row, _as_float(logs.get(name)))
         self.num_epochs = row + 1
         self._maybe_commit()
 
@@ -247,6 +256,7 @@ class RecordingWriter(WriterFile):
         self._check_open()
         done = [int(x) for x in self._committed[:2]]
         if done != [self.num_steps, self.num_epochs]:
+            self._stage.flush()
             if self.compression:
                 self._steps._pre_extend((self.num_steps - done[0]) * self._steps._total_row_bytes())
             self._file.flush()
@@ -287,6 +297,7 @@ class RecordingWriter(WriterFile):
             return
         self.closed = True
         self._release()
+        self._stage.drop()
         try:
             forget_rows(self._steps.datasets + self._epochs.datasets)
             self._direct.close()

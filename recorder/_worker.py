@@ -45,12 +45,14 @@ class BackgroundWriter:
     def update_metadata(self, metadata: Mapping[str, Any]) -> None:
         self._put(("update_metadata", dict(metadata)))
 
-    def close(self, finished: bool = True, timeout: float | None = None) -> None:
-        """Write what is queued, then close the file (or abandon it after an error)."""
+    def close(self, finished: bool = True, timeout: float | None = None,
+              discard: bool = False) -> None:
+        """Write what is queued, then close the file (or abandon it after an error, or when
+        `discard`: a new file that was never committed is then removed)."""
         if self.closed:
             return
         self.closed = True
-        self._queue.put((_CLOSE, finished))
+        self._queue.put((_CLOSE, finished, discard))
         self._thread.join(timeout)
 
     def _put(self, item: tuple) -> None:
@@ -68,7 +70,7 @@ class BackgroundWriter:
                 self._guarded(self._commit)
                 continue
             if item[0] == _CLOSE:
-                self._finish(item[1])
+                self._finish(item[1], item[2])
                 return
             if self.error is None:
                 self._guarded(self._handle, item)
@@ -96,8 +98,8 @@ class BackgroundWriter:
             self.error = exc
             self.writer.abandon()
 
-    def _finish(self, finished: bool) -> None:
-        if self.error is None:
+    def _finish(self, finished: bool, discard: bool) -> None:
+        if self.error is None and not discard:
             self._guarded(self.writer.close, finished)
         else:
             self.writer.abandon()

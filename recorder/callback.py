@@ -11,6 +11,9 @@ from typing import Any
 
 import keras
 
+from weightreel.formats import RecordingError
+
+from ._budget import parse_bytes, plan_budget
 from ._warn import warn
 from .model_recorder import DEFAULT_QUEUE_BYTES, ModelRecorder, RecordingWarning
 
@@ -62,6 +65,12 @@ class WeightRecorder(keras.callbacks.Callback):
         filepath: the recording file to write (HDF5, conventionally `.h5`).
         save_freq: "batch" (default, every batch), "epoch" (at the end of each epoch), or an
             integer N: every N batches.
+        max_bytes: a disk budget instead of `save_freq`, like "5GB", "500MB" or a number of
+            bytes. When training begins, the recorder picks the smallest interval of batches
+            whose file fits (from the bytes per step, the planned batches and the chunk space
+            HDF5 allocates whole, so small budgets are conservative; the initial and final
+            states are always kept) and logs what it chose. Passing it together with
+            `save_freq` is refused.
         include: shell-style patterns; record only variables whose path (like "dense/kernel")
             or layer name (like "conv*") matches one of them. The model name Keras puts in
             front of a Sequential model's paths ("mymodel/dense/kernel") may be left out. A
@@ -100,8 +109,9 @@ class WeightRecorder(keras.callbacks.Callback):
     def __init__(
         self,
         filepath: str | os.PathLike,
-        save_freq: str | int = "batch",
+        save_freq: str | int | None = None,
         *,
+        max_bytes: int | str | None = None,
         include: str | Sequence[str] | None = None,
         exclude: str | Sequence[str] | None = None,
         layers: Sequence[Any] | None = None,
@@ -120,7 +130,11 @@ class WeightRecorder(keras.callbacks.Callback):
         super().__init__()
         _show_info_lines()
         self.filepath = os.fspath(filepath)
-        self.save_freq = _check_save_freq(save_freq)
+        if max_bytes is not None and save_freq is not None:
+            raise ValueError("pass save_freq or max_bytes, not both: max_bytes picks the "
+                             "recording frequency that fits the budget")
+        self.save_freq = _check_save_freq("batch" if save_freq is None else save_freq)
+        self.max_bytes = None if max_bytes is None else parse_bytes(max_bytes)
         self.size_warning_bytes = size_warning_bytes
         self.strict = strict
         self.recorder: ModelRecorder | None = None
@@ -167,7 +181,39 @@ class WeightRecorder(keras.callbacks.Callback):
         self._step = self._epoch_first_step = max(self.recorder.last_step, 0)
         self._resumed_epoch, self._epoch_offset = self.recorder.last_epoch, 0
         self._offset_pending = True
-        self._report_size()
+        if self.max_bytes is not None:
+            self._fit_budget()
+        if self.recorder is not None:
+            self._report_size()
+
+    def _fit_budget(self) -> None:
+        """Choose save_freq so that the finished file fits in max_bytes (see the Args)."""
+        params = self.params or {}
+        epochs = (params.get("epochs") or 0) - self._epoch_at_start()
+        steps = params.get("steps")
+        already = os.path.getsize(self.filepath) if self.recorder.resumed_steps else 0
+        per_step = self.recorder.bytes_per_step
+        if not steps:  # a generator of unknown length: the epoch ends are what can be planned
+            self.save_freq = "epoch"
+            logger.info("weightreel: max_bytes %s: steps per epoch unknown, recording at each "
+                        "epoch's end", _size(self.max_bytes))
+            return
+        plan = plan_budget(self.max_bytes, per_step, max(0, epochs) * steps, already,
+                           self.recorder.chunk_slack_bytes)
+        if plan is None:
+            message = (f"weightreel: {self.filepath}: max_bytes {_size(self.max_bytes)} cannot "
+                       f"hold the initial and final states ({_size(per_step)} per step); "
+                       f"not recording")
+            recorder, self.recorder = self.recorder, None
+            recorder.discard()
+            if self.strict:
+                raise RecordingError(None, message)
+            warn(message, RecordingWarning)
+            return
+        self.save_freq = "batch" if plan.every == 1 else plan.every
+        every = "every batch" if plan.every == 1 else f"every {plan.every} batches"
+        logger.info("weightreel: max_bytes %s: recording %s (%d steps, about %s)",
+                    _size(self.max_bytes), every, plan.rows, _size(plan.bytes + already))
 
     def _decide_epoch_offset(self, first_epoch: int) -> None:
         """Continue a resumed recording's epoch numbers: Keras' first epoch of this fit

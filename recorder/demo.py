@@ -43,7 +43,7 @@ def record_origin_demo(path: str | os.PathLike = "demo.h5", epochs: int = 10, se
     x, y = origin_data(seed=seed)
     recorder = WeightRecorder(path, notes="The origin post's demo: one tanh neuron learns "
                               "tanh(x1 + x2); its weights approach [1, 1].", strict=True)
-    model.fit(x, y, epochs=epochs, batch_size=32, validation_split=0.1, verbose=0,
+    model.fit(x, y, epochs=epochs, verbose=0,
               callbacks=[recorder])
     return model
 

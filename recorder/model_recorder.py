@@ -17,6 +17,7 @@ import numpy as np
 from weightreel.formats import RecordingError, RecordingWriter, open_recording
 from weightreel.formats.summaries import NUM_COLUMNS
 
+from ._budget import chunk_slack
 from ._metadata import json_safe, model_metadata
 from ._snapshot import make_reader, make_snapshot
 from ._variables import Patterns, select_variables, unmatched_patterns
@@ -118,6 +119,9 @@ class ModelRecorder:
                  f"{', '.join(map(repr, unmatched))} match no variable of the model",
                  RecordingWarning)
         self.bytes_per_step = _bytes_per_step(self._selected, float16)
+        self.chunk_slack_bytes = chunk_slack(
+            [(tuple(s.spec.shape), _itemsize(s.spec.dtype, float16)) for s in self._selected],
+            compression is not None)
         meta = model_metadata(model, self._optimizer)
         meta.update(metadata or {})
         if notes is not None:
@@ -218,6 +222,14 @@ class ModelRecorder:
         if worker.error is not None and self.error is None:
             self._fail(worker.error)
 
+    def discard(self) -> None:
+        """Stop before recording anything: a new file is not kept (used when a disk budget
+        cannot hold the recording)."""
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            self._finalizer.detach()
+            worker.close(False, discard=True)
+
     def _check(self) -> bool:
         if self._worker is not None and self._worker.error is not None:
             worker, self._worker = self._worker, None
@@ -264,13 +276,15 @@ def _last_epoch(rec: Any) -> int:
     return int(values.max()) if len(values) else -1
 
 
+def _itemsize(dtype: Any, float16: bool) -> int:
+    dtype = np.dtype(dtype)
+    return 2 if float16 and dtype.kind == "f" else dtype.itemsize
+
+
 def _bytes_per_step(selected: list, float16: bool) -> int:
     total = 32  # the timeline row
     for s in selected:
-        itemsize = np.dtype(s.spec.dtype).itemsize
-        if float16 and np.dtype(s.spec.dtype).kind == "f":
-            itemsize = 2
-        total += math.prod(s.spec.shape) * itemsize + NUM_COLUMNS * 8
+        total += math.prod(s.spec.shape) * _itemsize(s.spec.dtype, float16) + NUM_COLUMNS * 8
     return total
 
 

@@ -26,7 +26,7 @@ model = origin_model(seed=0)
 # 500 random points (x1, x2) in the unit square, labelled tanh(x1 + x2).
 x, y = origin_data(samples=500, seed=0)
 
-model.fit(x, y, epochs=10, batch_size=32, validation_split=0.1, verbose=0,
+model.fit(x, y, epochs=10, verbose=0,
           callbacks=[WeightRecorder(out, notes="origin demo: weights approach [1, 1]")])
 
 print("final weights:", model.layers[0].kernel.numpy().ravel(), "->", out)

@@ -6,7 +6,6 @@ import os
 import runpy
 import subprocess
 import sys
-import time
 
 import keras
 import numpy as np
@@ -24,21 +23,19 @@ SCRIPTS = ["origin_demo.py", "digits_mlp.py", "digits_cnn.py", "custom_loop_tf.p
 
 
 def test_demo_module_records_the_origin_demo(tmp_path):
-    start = time.monotonic()
     proc = subprocess.run([sys.executable, "-m", "weightreel.recorder.demo"], cwd=tmp_path,
                           capture_output=True, text=True, timeout=120)
-    seconds = time.monotonic() - start
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = proc.stdout.strip().splitlines()
     path = tmp_path / "demo.h5"
     assert len(lines) == 1 and str(path) in lines[0]
-    assert seconds < 60  # about 10 s on two idle cores, TensorFlow's import included
     rec = open_recording(path)
-    assert rec.num_steps == 1 + 10 * 15  # 450 training samples in batches of 32
+    assert rec.num_steps == 1 + 10 * 16  # 500 samples, Keras' default batch of 32: 16 batches
     first = rec.read("origin_neuron/dense/kernel", 0).ravel()
     last = rec.read("origin_neuron/dense/kernel", rec.num_steps - 1).ravel()
     assert np.all(np.abs(last - 1) < np.abs(first - 1)) and np.all(last > 0.8)
-    assert len(rec.epoch_scalar("val_loss")) == 10
+    assert len(rec.epoch_scalar("loss")) == 10
+    assert "val_loss" not in rec.epoch_scalar_names  # like the post: no validation split
 
 
 @pytest.mark.parametrize("script, args", [
