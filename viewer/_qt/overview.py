@@ -77,7 +77,7 @@ class OverviewWidget(QWidget):
         self.plot.setTitle(TITLE, size="9pt")
         self.plot.invertY(True)
         self.plot.setMenuEnabled(False)
-        self.plot.setMouseEnabled(x=True, y=False)
+        self.plot.setMouseEnabled(x=True, y=True)  # zoom into a long run or a deep model
         self.plot.setLabel("bottom", "step")
         self.image = FrameImage()
         self.plot.addItem(self.image)

@@ -352,7 +352,10 @@ class VariableView(QWidget):
 
     # ------------------------------------------------------------ hover
     def _on_heatmap_mouse(self, scene_pos) -> None:
-        self.hover.setText(self.heatmap.hover_text(scene_pos) or " ")
+        text, mode = self.heatmap.hover_text(scene_pos), self.model.mode
+        if text and mode != "value":  # the heatmap shows a change, not the value
+            text += f"  ({MODE_SYMBOLS[mode]})"
+        self.hover.setText(text or " ")
 
     def _on_plots_mouse(self, scene_pos) -> None:
         plot, text = self.trajectories.plot, ""
