@@ -4,6 +4,7 @@ one weight's trajectory, and peak memory. Runs offscreen; the last line printed 
     python benchmarks/viewer_scrub.py            # 1,000 steps of 1024×1024 float32 (~4 GB)
     python benchmarks/viewer_scrub.py --quick    # 100 steps of 512×512
     python benchmarks/viewer_scrub.py --path FILE --var NAME
+    python benchmarks/viewer_scrub.py --quick --scale fixed   # the colour scale (default robust)
 
 Targets: first_frame_s < 1.5, scrub_ms_median < 16, scrub_ms_p95 < 33, play_fps >= 30,
 trajectory_s < 1, peak_rss_mb < 500. Scrub time runs from the slider's change to the heatmap's
