@@ -111,6 +111,7 @@ def overview_of(qtbot, win, path):
     assert win.open_file(path)
     win.insight.overview_action.trigger()
     overview = win.insight.overview
+    overview.progress_seen = overview.progress.isVisible()  # shown at once while computing
     qtbot.waitUntil(lambda: overview.values is not None
                     and overview.rows == win.model.recording.num_steps, timeout=WAIT_MS)
     return overview
@@ -145,6 +146,7 @@ def numpy_relative_updates(path):
 def test_overview_computes_update_norms_from_the_rows(qtbot, window, diverging):
     overview = overview_of(qtbot, window, diverging)
     assert overview.computed  # a 1.0 file: no update_norm column
+    assert overview.progress_seen and not overview.progress.isVisible()
     expected = numpy_relative_updates(diverging)
     assert overview.names == list(expected)
     for k, name in enumerate(overview.names):
@@ -179,7 +181,7 @@ def test_overview_reads_a_recorded_update_norm_column(qtbot, window, diverging, 
             new.attrs.update(attrs)
             new.attrs["columns"] = [*attrs["columns"], "update_norm"]
     overview = overview_of(qtbot, window, path)
-    assert not overview.computed
+    assert not overview.computed and not overview.progress_seen
     for k, name in enumerate(overview.names):
         np.testing.assert_allclose(overview.values[k, 1:], expected[name] + np.log10(2),
                                    rtol=1e-5, atol=1e-9)
