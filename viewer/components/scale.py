@@ -5,7 +5,7 @@
 - robust (the default): each step's 1–99 % quantiles of its finite values, narrowed to
   Tukey's fences (quartiles ∓ 1.5 × the interquartile range) when a heavy tail reaches past
   them: a few exploding units then do not wash out the rest. Values beyond are drawn clipped
-  to the ends of the colour map.
+  to the ends of the colour map. The limits are widened to two significant digits.
 
 A step with no finite values (all NaN or Inf) never sets a scale: it keeps the nearest earlier
 step's. In `fixed` the run's extremes do (a run ending in 1e19 is one flat colour before it):
@@ -77,6 +77,34 @@ def step_limits(rows: np.ndarray, index: int, kind: str) -> tuple[float, float] 
     return (a, b) if np.isfinite(a) and np.isfinite(b) else (float(lo[k]), float(hi[k]))
 
 
+def rounded(scale: ColorScale) -> ColorScale:
+    """`scale` widened to two significant digits (±0.2034 → ±0.21): round colour-bar labels,
+    and neighbouring steps mostly share one scale (their frames, bar and bins stay put)."""
+    span = scale.high - scale.low
+    if not (np.isfinite(span) and span > 0):
+        return scale
+    if scale.diverging:
+        limit = _round_up(scale.high)
+        return ColorScale(-limit, limit, True, scale.linthresh)
+    unit = 10.0 ** (np.floor(np.log10(span)) - 1)
+    low = _tidy(np.floor(scale.low / unit + FUZZ) * unit)
+    high = _tidy(np.ceil(scale.high / unit - FUZZ) * unit)
+    return ColorScale(low, high, False, scale.linthresh)
+
+
+FUZZ = 1e-9  # 0.21 / 0.01 is 20.999999999999996: not a reason to widen it
+
+
+def _round_up(x: float) -> float:
+    unit = 10.0 ** (np.floor(np.log10(x)) - 1)
+    return _tidy(np.ceil(x / unit - FUZZ) * unit)
+
+
+def _tidy(x: float) -> float:
+    """2.3000000000000003 → 2.3."""
+    return float(f"{x:.12g}")
+
+
 def typical_spread(rows: np.ndarray) -> float:
     """The median over steps of the finite per-step standard deviations (symlog's scale)."""
     std = rows[:, SUMMARY_COLUMNS.index("std")]
@@ -105,6 +133,8 @@ def value_scale(rows: np.ndarray, index: int, choice: ScaleChoice, diverging: bo
     whose run spans `run` (its fixed limits)."""
     limits = run if choice.kind == "fixed" else step_limits(rows, index, choice.kind)
     scale = ColorScale.centred(1.0) if limits is None else ColorScale.over(*limits, diverging)
+    if choice.kind == "robust":
+        scale = rounded(scale)
     if choice.symlog:
         scale = scale.with_symlog(0.1 * typical_spread(rows))
     return scale
@@ -132,6 +162,8 @@ class FromData:
             if lo == hi:
                 lo, hi = float(finite.min()), float(finite.max())
         scale = ColorScale.over(lo, hi, self.diverging)
+        if self.choice.kind == "robust":
+            scale = rounded(scale)
         if self.choice.symlog:
             spread = float(np.std(finite))
             scale = scale.with_symlog(0.1 * spread if spread > 0 else 1.0)
