@@ -221,12 +221,14 @@ class VariableView(QWidget):
         choice, mode = self.model.scale_choice, self.model.mode
         what = "" if mode == "value" else MODE_SYMBOLS[mode] + " · "
         self.heatmap.set_legend(what + choice.describe())
-        bins = "fixed over the run" if self._fixed_bins() else "from the colour scale"
+        bins = "bins fixed over the run" if self._fixed_bins() else "bins per step"
+        if mode != "value":  # short titles: a long one widens its column past the view
+            bins = f"of {MODE_SYMBOLS[mode]}"
         sampled = " — sampled" if self.info.size > HIST_SAMPLE else ""
         self.distribution.plot.setTitle("distribution over time" if mode == "value" else
                                         "values over time", size="9pt")
-        self.hist_plot.setTitle(f"histogram{' of the change' if mode != 'value' else ''} "
-                                f"(bins {bins}{sampled})", size="9pt")
+        self.hist_plot.setTitle(f"histogram ({bins}{sampled})" if mode == "value" else
+                                f"histogram {bins}{sampled}", size="9pt")
 
     def _symlog_threshold(self) -> float:
         if not self.model.symlog:
