@@ -6,6 +6,9 @@
   steps, warm (target: median under 5 ms), against a raw pread of the same bytes.
 - size: file bytes per step over data bytes per step (target: at most 1.02).
 - compression: MB/s and size ratio of each storage option.
+- summaries: time per step of the ~200 MB model's summaries: the 18 columns of format 1.0,
+  and what 1.1's update_norm adds (the norm of the change, and the writer's copy of the row
+  it keeps for the next step), against the 1.0 time in the same run.
 
 Usage: python benchmarks/format_throughput.py [--quick] [--dir DIR]
 The last line printed is a JSON object.
@@ -23,6 +26,7 @@ import time
 import numpy as np
 
 from weightreel.formats import RecordingWriter, open_recording
+from weightreel.formats.summaries import sample_indices, summarize, update_norm
 
 MODEL_200MB = {
     "embed/embeddings": (50_000, 512),
@@ -139,6 +143,34 @@ def bench_compression(folder: str, scale: float, steps: int) -> dict:
     return {"compression": out}
 
 
+def bench_summaries(scale: float, rounds: int) -> dict:
+    model = make_model(MODEL_200MB, scale)
+    previous = {n: a + np.float32(1e-3) for n, a in model.items()}
+    samples = {n: sample_indices(a.size) for n, a in model.items()}
+
+    def timed(work) -> float:
+        times = []
+        for _ in range(rounds):
+            start = time.perf_counter()
+            for name, a in model.items():
+                work(name, a)
+            times.append(time.perf_counter() - start)
+        return statistics.median(times) * 1000
+
+    base = timed(lambda n, a: summarize(a, samples[n]))
+    norm = timed(lambda n, a: update_norm(a, previous[n]))
+    buffers = {n: np.empty_like(a) for n, a in model.items()}  # the writer reuses its buffers
+    copy = timed(lambda n, a: np.copyto(buffers[n], a))
+    return {
+        "summaries_step_mb": round(data_bytes(model) / 1e6, 1),
+        "summaries_1_0_ms_per_step": round(base, 1),
+        "update_norm_ms_per_step": round(norm, 1),
+        "row_copy_ms_per_step": round(copy, 1),
+        "summaries_1_1_vs_1_0": round((base + norm + copy) / base, 3),
+        "summaries_1_1_vs_1_0_without_copy": round((base + norm) / base, 3),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, a few seconds")
@@ -149,10 +181,12 @@ def main() -> None:
             result = bench_write(folder, 0.05, 5, 2)
             result |= bench_read(folder, 1024, 50, 100)
             result |= bench_compression(folder, 0.02, 3)
+            result |= bench_summaries(0.05, 3)
         else:
             result = bench_write(folder, 1.0, 8, 3)
             result |= bench_read(folder, 1024, 1000, 300)
             result |= bench_compression(folder, 0.1, 5)
+            result |= bench_summaries(1.0, 5)
     result["targets"] = {"write_vs_raw": ">= 0.8", "read_ms_median": "< 5",
                          "size_ratio": "<= 1.02"}
     print(json.dumps(result))

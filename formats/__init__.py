@@ -6,6 +6,7 @@ This package imports only numpy and h5py: it is the contract between recorder an
 from ._layout import FORMAT_VERSION, QUANTILES, SUMMARY_COLUMNS
 from .errors import (
     CorruptRecordingError,
+    MissingColumnError,
     NotARecordingError,
     RecordingError,
     UnsupportedVersionError,
@@ -20,6 +21,7 @@ __all__ = [
     "QUANTILES",
     "SUMMARY_COLUMNS",
     "CorruptRecordingError",
+    "MissingColumnError",
     "NotARecordingError",
     "Recording",
     "RecordingError",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 FORMAT_NAME = "weightreel"
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"
 FORMAT_MAJOR = 1
 
 # Root attributes.
@@ -36,10 +36,23 @@ META_TEXT = ("model_name", "notes")
 VAR_ATTRS = ("layer", "layer_class", "role", "trainable", "dtype", "order")
 
 QUANTILES = (0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999)
-SUMMARY_COLUMNS = ("min", "max", "mean", "std", "norm", "nan_count", "inf_count") + tuple(
+# The 18 summary columns of format 1.0, computed from one step's values alone.
+BASE_SUMMARY_COLUMNS = ("min", "max", "mean", "std", "norm", "nan_count", "inf_count") + tuple(
     f"q{q:g}" for q in QUANTILES
 )
+UPDATE_NORM = "update_norm"  # added in 1.1: ||W_t - W_(t-1)||, from the previous row
+SUMMARY_COLUMNS = (*BASE_SUMMARY_COLUMNS, UPDATE_NORM)
 QUANTILE_SAMPLE = 4096  # quantiles come from at most this many elements (exact below it)
+
+
+LAYOUT_LETTERS = "oihwdx"  # output, input, height, width, depth, other (SPEC: "layout")
+
+
+def check_layout(layout: str, shape: tuple[int, ...]) -> None:
+    """Raise ValueError unless `layout` is "" or one known letter per axis of `shape`."""
+    if layout and (len(layout) != len(shape) or set(layout) - set(LAYOUT_LETTERS)):
+        raise ValueError(f"layout {layout!r} must have one of the letters {LAYOUT_LETTERS!r} "
+                         f"per axis of shape {tuple(shape)}")
 
 
 def split_name(name: str) -> list[str]:

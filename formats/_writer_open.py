@@ -7,7 +7,7 @@ import itertools
 import math
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import h5py
@@ -36,6 +36,7 @@ class VariableSpec:
     layer_class: str = ""
     role: str = ""
     trainable: bool = True
+    layout: str = ""  # one letter per axis (o, i, h, w, d, x), e.g. "oihw"; "" = Keras, guessed
 
 
 @dataclass
@@ -45,9 +46,14 @@ class _Variable:
     summary: h5py.Dataset
     sample: np.ndarray | None
     direct: bool = False
+    previous: np.ndarray | None = None  # the last row's values, for the update norm (1.1)
+    # Whether the file has the 1.1 update_norm column (a 1.0 file stays without it); looked
+    # up once, as h5py's shape is a call into HDF5.
+    has_update_norm: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         self.direct = can_write_direct(self.data)
+        self.has_update_norm = self.summary.shape[1] > len(L.BASE_SUMMARY_COLUMNS)
 
 
 class WriterFile:
@@ -225,9 +231,16 @@ class WriterFile:
                 layer_class=str(ds.attrs.get("layer_class", "")),
                 role=str(ds.attrs.get("role", "")),
                 trainable=bool(ds.attrs.get("trainable", True)),
+                layout=str(ds.attrs.get("layout", "")),
             )
             summary = f[L.SUMMARIES][name]
-            self._vars[name] = _Variable(spec, ds, summary, sample_indices(math.prod(spec.shape)))
+            var = _Variable(spec, ds, summary, sample_indices(math.prod(spec.shape)))
+            # The resumed run's first update_norm compares with the file's last row, unless
+            # that row was rounded to float16: rounding would swamp the update (NaN instead).
+            rounded = ds.dtype == np.float16 and spec.dtype != "float16"
+            if var.has_update_norm and self.num_steps and not rounded:
+                var.previous = ds[self.num_steps - 1]
+            self._vars[name] = var
             self._steps.add(ds)
             self._steps.add(summary)
 

@@ -31,3 +31,7 @@ class CorruptRecordingError(RecordingError):
 
 class WriterLockedError(RecordingError):
     """Another writer holds the file."""
+
+
+class MissingColumnError(RecordingError):
+    """The recording has no such summary column (e.g. `update_norm` in a format 1.0 file)."""

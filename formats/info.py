@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from . import _layout as L
+from .health import Health, check_health
 from .reader import Recording
 
 LAYER_KEYS = ("units", "filters", "kernel_size", "strides", "pool_size", "activation", "rate",
@@ -20,7 +21,8 @@ MAX_TEXT_LINES = 12
 
 def describe(rec: Recording) -> str:
     """Everything needed to understand a recording without the script that made it."""
-    sections = [_run(rec), _model(rec), _variables(rec), _steps(rec), _scalars(rec)]
+    sections = [_run(rec), _model(rec), _variables(rec), _steps(rec), _scalars(rec),
+                _health(rec)]
     return "\n\n".join(s for s in sections if s) + "\n"
 
 
@@ -161,7 +163,7 @@ def _steps(rec: Recording) -> str:
 
 def _row_bytes(rec: Recording) -> int:
     data = sum(v.size * np.dtype(v.stored_dtype).itemsize for v in rec.variables.values())
-    summaries = len(rec.variables) * len(L.SUMMARY_COLUMNS) * 8
+    summaries = len(rec.variables) * len(rec.summary_columns) * 8
     return data + summaries + 8 * (len(L.TIMELINE_COLUMNS) + len(rec.scalar_names))
 
 
@@ -169,6 +171,42 @@ def _scalars(rec: Recording) -> str:
     step = ", ".join(rec.scalar_names) or "none"
     epoch = ", ".join(rec.epoch_scalar_names) or "none"
     return f"Scalars\n  per step    {step}\n  per epoch   {epoch}"
+
+
+# --------------------------------------------------------------------------- health
+def _health(rec: Recording) -> str:
+    """First NaN/Inf of each variable and scalar, and each variable's largest norm jump."""
+    if rec.num_steps == 0:
+        return ""
+    health = check_health(rec)
+    first = health.first_nonfinite_weights
+    lines = ["Health",
+             "  weights     " + ("all finite" if first is None else
+                                 f"first NaN/Inf at step {health.step(first)} (row {first})")]
+    bad_scalars = {n: r for n, r in health.scalars.items() if r is not None}
+    lines.append("  scalars     " + (", ".join(f"{n} not finite from step {health.step(r)}"
+                                               for n, r in bad_scalars.items()) or "all finite"))
+    bad_epochs = {n: e for n, e in health.epoch_scalars.items() if e is not None}
+    if bad_epochs:
+        lines.append("  per epoch   " + ", ".join(f"{n} not finite from epoch {e}"
+                                                 for n, e in bad_epochs.items()))
+    lines += _health_table(health)
+    return "\n".join(lines)
+
+
+def _health_table(health: Health) -> list[str]:
+    width = max([len(v.name) for v in health.variables] + [8])
+    lines = [f"  {'variable':<{width}}  {'first NaN/Inf':<14}  largest norm jump (x previous step)"]
+    for v in health.variables:
+        first = "none" if v.first_nonfinite is None else f"step {health.step(v.first_nonfinite)}"
+        jump = ("-" if v.jump is None else
+                f"x{_ratio(v.jump_ratio)} at step {health.step(v.jump)}")
+        lines.append(f"  {v.name:<{width}}  {first:<14}  {jump}")
+    return lines
+
+
+def _ratio(value: float) -> str:
+    return f"{value:.3g}" if value < 1e4 else f"{value:.2e}"
 
 
 # --------------------------------------------------------------------------- formatting

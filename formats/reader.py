@@ -15,7 +15,7 @@ import numpy as np
 from . import _layout as L
 from ._h5 import check_identity, describe_os_error, open_h5_read
 from ._meta import read_metadata
-from .errors import CorruptRecordingError, RecordingError
+from .errors import CorruptRecordingError, MissingColumnError, RecordingError
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class VariableInfo:
     layer_class: str
     role: str
     trainable: bool
+    layout: str = ""  # the recorded axis layout (1.1), e.g. "oihw"; "" = Keras, by shape
 
     @property
     def size(self) -> int:
@@ -120,7 +121,8 @@ class Recording:
             raise CorruptRecordingError(self.path, f"has no summaries for variable {unpaired[0]!r}")
 
     def _forget_cached(self) -> None:
-        for name in ("steps", "epochs", "batches", "wall_times", "metadata", "variables"):
+        for name in ("steps", "epochs", "batches", "wall_times", "metadata", "variables",
+                     "summary_columns"):
             self.__dict__.pop(name, None)
 
     def refresh(self) -> int:
@@ -213,7 +215,7 @@ class Recording:
                 name=name, shape=tuple(ds.shape[1:]), dtype=_text(a.get("dtype", ds.dtype)),
                 stored_dtype=str(ds.dtype), layer=_text(a.get("layer", "")),
                 layer_class=_text(a.get("layer_class", "")), role=_text(a.get("role", "")),
-                trainable=bool(a.get("trainable", True)))
+                trainable=bool(a.get("trainable", True)), layout=_text(a.get("layout", "")))
         return infos
 
     @property
@@ -323,7 +325,19 @@ class Recording:
     def epoch_numbers(self) -> np.ndarray:
         return self.epoch_scalar(L.EPOCH_COLUMN)
 
-    summary_columns = L.SUMMARY_COLUMNS
+    @cached_property
+    def summary_columns(self) -> tuple[str, ...]:
+        """This file's summary columns, from the summaries' `columns` attribute: the 18 of
+        format 1.0, or those plus `update_norm` (1.1)."""
+        for ds in self._summaries.values():
+            names = ds.attrs.get("columns")
+            if names is not None:
+                return tuple(_text(n) for n in names)
+            return L.SUMMARY_COLUMNS[: ds.shape[1]]
+        return L.BASE_SUMMARY_COLUMNS if self.format_version == "1.0" else L.SUMMARY_COLUMNS
+
+    def has_summary_column(self, column: str) -> bool:
+        return column in self.summary_columns
 
     def summary(self, name: str, start: int = 0, stop: int | None = None) -> np.ndarray:
         """Summary rows (see summary_columns) of variable `name`, shaped (n, columns)."""
@@ -331,7 +345,17 @@ class Recording:
         return self._guarded(lambda: self._summaries[name][start:stop])
 
     def summary_column(self, name: str, column: str) -> np.ndarray:
-        j = L.SUMMARY_COLUMNS.index(column)
+        """One summary column of variable `name` at every position.
+
+        Raises MissingColumnError when this file lacks the column (update_norm before 1.1).
+        """
+        try:
+            j = self.summary_columns.index(column)
+        except ValueError:
+            raise MissingColumnError(
+                self.path, f"has no summary column {column!r} (format {self.format_version}; "
+                + ("update_norm was added in format 1.1" if column == L.UPDATE_NORM
+                   else f"columns: {', '.join(self.summary_columns)}") + ")") from None
         return self._guarded(lambda: self._summaries[name][: self.num_steps, j])
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._layout import QUANTILE_SAMPLE, QUANTILES, SUMMARY_COLUMNS
+from ._layout import BASE_SUMMARY_COLUMNS, QUANTILE_SAMPLE, QUANTILES, SUMMARY_COLUMNS
 
-NUM_COLUMNS = len(SUMMARY_COLUMNS)
+NUM_COLUMNS = len(SUMMARY_COLUMNS)  # columns a new file has
+NUM_BASE_COLUMNS = len(BASE_SUMMARY_COLUMNS)  # those summarize() computes from one step
 EXACT_LIMIT = 1 << 16  # up to this many elements, moments are accumulated in float64
 
 
@@ -23,9 +24,10 @@ def sample_indices(size: int) -> np.ndarray | None:
 
 
 def summarize(values: np.ndarray, sample: np.ndarray | None = None) -> np.ndarray:
-    """One summary row (see SUMMARY_COLUMNS) of `values`; NaN and Inf are counted, then skipped."""
+    """The base summary row (BASE_SUMMARY_COLUMNS) of `values`; NaN and Inf are counted, then
+    skipped. The update norm needs the previous step too: see update_norm()."""
     work = np.ascontiguousarray(values).reshape(-1)
-    row = np.full(NUM_COLUMNS, np.nan)
+    row = np.full(NUM_BASE_COLUMNS, np.nan)
     row[5:7] = 0
     if work.size == 0:
         return row
@@ -77,3 +79,27 @@ def sorted_quantiles(ordered: np.ndarray) -> np.ndarray:
     low = np.floor(position).astype(np.int64)
     high = np.minimum(low + 1, ordered.size - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def update_norm(current: np.ndarray, previous: np.ndarray | None) -> float:
+    """||current - previous|| (L2), block by block so that no full-size difference is ever
+    allocated. NaN without a previous row; NaN or Inf when either holds such values.
+
+    Up to EXACT_LIMIT elements, or for float64 values, differences and sums are float64; a
+    larger float32 variable takes float32 differences and per-block sums (relative error
+    about 1e-5), three times faster, as its moments do.
+    """
+    if previous is None:
+        return float("nan")
+    a = np.ascontiguousarray(current).reshape(-1)
+    b = np.ascontiguousarray(previous).reshape(-1)
+    fast = a.size > EXACT_LIMIT and a.dtype == b.dtype and a.dtype.kind == "f" \
+        and a.itemsize == 4
+    diff = np.empty(min(a.size, BLOCK), np.float32 if fast else np.float64)
+    squares = 0.0
+    for start in range(0, a.size, BLOCK):
+        stop = min(start + BLOCK, a.size)
+        d = diff[: stop - start]
+        np.subtract(a[start:stop], b[start:stop], out=d, dtype=d.dtype)
+        squares += float(np.einsum("i,i->", d, d))
+    return float(np.sqrt(squares))

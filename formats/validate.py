@@ -59,8 +59,9 @@ def _variable_problems(rec: Recording) -> list[str]:
         if ds.dtype.kind not in "fiub":
             problems.append(f"{where} has non-numeric dtype {ds.dtype}")
         summary = rec._summaries[name]
-        if summary.shape[1:] != (len(L.SUMMARY_COLUMNS),):
-            problems.append(f"/summaries/{name} should have {len(L.SUMMARY_COLUMNS)} columns, "
+        expected = L.BASE_SUMMARY_COLUMNS if rec.format_version == "1.0" else L.SUMMARY_COLUMNS
+        if summary.shape[1:] != (len(expected),):
+            problems.append(f"/summaries/{name} should have {len(expected)} columns, "
                             f"has shape {summary.shape}")
     extra = sorted(set(rec._summaries) - set(rec._datasets))
     problems += [f"/summaries/{n} has no variable" for n in extra]

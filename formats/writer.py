@@ -19,7 +19,7 @@ from ._stage import RowStage
 from ._tables import RowTables, create_rows, fit_to_superblock, forget_rows, write_row
 from ._writer_open import VariableSpec, WriterFile, _Variable
 from .errors import RecordingError
-from .summaries import NUM_COLUMNS, sample_indices, summarize
+from .summaries import sample_indices, summarize, update_norm
 
 __all__ = ["RecordingWriter", "VariableSpec"]
 
@@ -72,6 +72,7 @@ class RecordingWriter(WriterFile):
         self._scalars: dict[str, h5py.Dataset] = {}
         self._epoch_scalars: dict[str, h5py.Dataset] = {}
         self._key: tuple[int, int] | None = None
+        self._buffers: dict[str, np.ndarray] = {}  # copies of the last row, for update_norm
         self._stage = RowStage()
         self._file = self._open(mode, dict(metadata or {}))
         self._direct = DirectWriter(self._disk_path)
@@ -95,23 +96,36 @@ class RecordingWriter(WriterFile):
             raise RecordingError(self.path, f"cannot add variable {name!r} after steps exist")
         try:
             L.split_name(name)
+            L.check_layout(spec.layout, spec.shape)
             store = self._storage_dtype(np.dtype(spec.dtype))
             capacity = self._steps.capacity
             data = create_rows(self._group_for(L.VARIABLES, name), name.split("/")[-1],
                                tuple(spec.shape), store, capacity, self.compression)
+            columns = self._summary_columns()
             summary = create_rows(self._group_for(L.SUMMARIES, name), name.split("/")[-1],
-                                  (NUM_COLUMNS,), np.dtype("<f8"), capacity)
+                                  (len(columns),), np.dtype("<f8"), capacity)
         except (ValueError, TypeError) as exc:
             raise RecordingError(self.path, f"cannot store variable {name!r}: {exc}") from None
         attrs = {"layer": spec.layer, "layer_class": spec.layer_class, "role": spec.role,
                  "trainable": bool(spec.trainable), "dtype": str(np.dtype(spec.dtype)),
                  "order": len(self._vars)}
+        if spec.layout and str(self._file.attrs.get(L.ATTR_VERSION, "")) != "1.0":
+            attrs["layout"] = spec.layout  # added in 1.1
         for key, value in attrs.items():
             data.attrs[key] = value
-        summary.attrs["columns"] = list(L.SUMMARY_COLUMNS)
+        summary.attrs["columns"] = list(columns)
         self._vars[name] = _Variable(spec, data, summary, sample_indices(math.prod(spec.shape)))
         self._steps.add(data)
         self._steps.add(summary)
+
+    def _summary_columns(self) -> tuple[str, ...]:
+        """This file's summary columns: a 1.0 file being appended to stays 1.0."""
+        version = self._file.attrs.get(L.ATTR_VERSION, L.FORMAT_VERSION)
+        if isinstance(version, bytes):
+            version = version.decode("utf-8", "replace")
+        if str(version) == "1.0":
+            return L.BASE_SUMMARY_COLUMNS
+        return L.SUMMARY_COLUMNS
 
     def _storage_dtype(self, dtype: np.dtype) -> np.dtype:
         if self.float16 and dtype.kind == "f":
@@ -138,11 +152,14 @@ class RecordingWriter(WriterFile):
         batch: int | None = None,
         scalars: Mapping[str, float] | None = None,
         wall_time: float | None = None,
+        copy: bool = True,
     ) -> int:
         """Write one step: every variable's array, its timeline entry and scalars.
 
         `step` defaults to the previous step + 1, `epoch` to the previous epoch, and `batch` to
-        the previous batch + 1. Returns the step's row index.
+        the previous batch + 1. Returns the step's row index. The writer keeps each array until
+        the next step (for the update norm): it copies them unless `copy` is False, for callers
+        that hand fresh arrays and never change them afterwards.
         """
         self._check_open()
         values = {name: np.asarray(a) for name, a in arrays.items()}
@@ -157,7 +174,7 @@ class RecordingWriter(WriterFile):
         for name, var in self._vars.items():
             if not var.direct:
                 self._put(var.data, row, values[name])
-            self._put(var.summary, row, summarize(values[name], var.sample))
+            self._put(var.summary, row, self._summary_row(name, var, values[name], copy))
         if pending is not None:
             pending.result()
         self._write_timeline(row, step, epoch, batch, wall_time)
@@ -165,6 +182,24 @@ class RecordingWriter(WriterFile):
         self.num_steps = row + 1
         self._maybe_commit()
         return row
+
+    def _summary_row(self, name: str, var: _Variable, value: np.ndarray,
+                     copy: bool) -> np.ndarray:
+        row = summarize(value, var.sample)
+        if not var.has_update_norm:
+            return row
+        norm = update_norm(value, var.previous)
+        var.previous = self._kept(name, value) if copy else value
+        return np.append(row, norm)
+
+    def _kept(self, name: str, value: np.ndarray) -> np.ndarray:
+        """A copy of `value` in a buffer reused from step to step: a fresh 200 MB array each
+        step would cost page faults worth several times the copy itself."""
+        buffer = self._buffers.get(name)
+        if buffer is None or buffer.dtype != value.dtype or buffer.shape != value.shape:
+            buffer = self._buffers[name] = np.empty_like(value)
+        np.copyto(buffer, value)
+        return buffer
 
     @property
     def last_step(self) -> int:

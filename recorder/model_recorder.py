@@ -196,8 +196,9 @@ class ModelRecorder:
         step = self.last_step + 1 if step is None else int(step)
         self.last_step = step
         named = dict(zip(self.variable_names, arrays, strict=True))
+        # copy=False: the snapshot's arrays are fresh copies that nothing changes afterwards.
         self._worker.append(named, step=step, epoch=epoch, batch=batch, scalars=values,
-                            wall_time=time.time())
+                            wall_time=time.time(), copy=False)
         return True
 
     def record_epoch(self, epoch: int, logs: Mapping[str, Any] | None = None) -> bool:

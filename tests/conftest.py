@@ -17,3 +17,12 @@ SAMPLES = ROOT / "samples"
 @pytest.fixture
 def samples_dir() -> Path:
     return SAMPLES
+
+
+@pytest.fixture(scope="session")
+def diverging_run(tmp_path_factory) -> Path:
+    """A real Keras run whose learning rate grows until its weights turn NaN (see
+    diverging_run.py), recorded by WeightRecorder once per test session."""
+    from diverging_run import record_diverging_run
+
+    return Path(record_diverging_run(str(tmp_path_factory.mktemp("diverging") / "div.h5")))

@@ -101,7 +101,7 @@ def test_spec_reader_reads_what_the_writer_wrote(tmp_path: Path, crash: bool) ->
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     data = read_spec(path)
-    assert data["version"] == "1.0"
+    assert data["version"] == "1.1"
     t = data["timeline"]
     assert t["step"].tolist() == [100 + 2 * r for r in range(7)]
     assert t["epoch"].tolist() == [r // 4 for r in range(7)]
@@ -125,6 +125,8 @@ def test_spec_reader_reads_what_the_writer_wrote(tmp_path: Path, crash: bool) ->
     np.testing.assert_allclose(s["max"], [r + 5 for r in range(7)])
     np.testing.assert_allclose(s["mean"], [r + 2.5 for r in range(7)])
     np.testing.assert_allclose(s["q0.5"], [r + 2.5 for r in range(7)])
+    # 1.1: every one of the 6 weights grows by 1 a row, so each update is sqrt(6) long
+    np.testing.assert_allclose(s["update_norm"], [np.nan] + [np.sqrt(6)] * 6)
     np.testing.assert_allclose(data["scalars"]["loss"], [1 / (r + 1) for r in range(7)])
     lr = data["scalars"]["lr"]
     assert np.isnan(lr[:3]).all() and (lr[3:] == 0.1).all()  # NaN where a scalar is missing

@@ -106,7 +106,7 @@ def test_select_several_variables_side_by_side(qtbot, window, recording):
     items["dense/kernel"].setSelected(True)
     items["dense_1/bias"].setSelected(True)
     assert list(window.views.views) == ["conv2d/kernel", "dense/kernel", "dense_1/bias"]
-    assert window.views.splitter.count() == 3
+    assert window.views.grid.count() == 3
     window.model.dims.set_index(30)
     for view in window.views.views.values():
         qtbot.waitUntil(lambda v=view: v.shown_index == 30, timeout=WAIT_MS)

@@ -11,6 +11,9 @@ from weightreel.viewer.synthetic import write_synthetic
 WAIT_MS = 10000
 SHAPES = {"fc/kernel": ((64, 6), "Dense", "kernel"), "fc/bias": ((6,), "Dense", "bias")}
 NAME = "fc/kernel"
+MODEL = {"class_name": "Sequential", "config": {"layers": [  # a Dense on 64 input pixels
+    {"class_name": "InputLayer", "config": {"name": "input", "batch_shape": [None, 64]}},
+    {"class_name": "Dense", "config": {"name": "fc", "units": 6}}]}}
 
 
 @pytest.fixture
@@ -37,11 +40,14 @@ def shown(view, index, shape):
 
 
 def test_dense_kernel_shows_receptive_fields_and_clicks_map_to_weights(qtbot, window, tmp_path):
-    path = write_synthetic(tmp_path / "fields.h5", steps=20, shapes=SHAPES)
+    path = write_synthetic(tmp_path / "fields.h5", steps=20, shapes=SHAPES,
+                           metadata={"model_config": MODEL})
     assert window.open_file(path, step=12)
     view = window.views.views[NAME]
     layout = view.heatmap.layout
-    assert window.fields_action.isChecked() and layout.tile == (8, 8) and layout.grid == (2, 3)
+    assert window.model.image_layers == {"fc": (8, 8)}  # from the model config
+    assert not window.fields_action.isChecked()  # not needed: the config says it
+    assert layout.tile == (8, 8) and layout.grid == (2, 3)
     qtbot.waitUntil(lambda: shown(view, 12, (17, 26)), timeout=WAIT_MS)
     weights = window.model.recording.read(NAME, 12)
     np.testing.assert_array_equal(view.heatmap.values[9:17, 9:17], weights[:, 4].reshape(8, 8))
@@ -61,15 +67,17 @@ def test_the_view_menu_toggles_receptive_fields_off_and_on(qtbot, window, tmp_pa
     path = write_synthetic(tmp_path / "fields.h5", steps=20, shapes=SHAPES)
     assert window.open_file(path, step=5)
     view = window.views.views[NAME]
-    qtbot.waitUntil(lambda: shown(view, 5, (17, 26)), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: shown(view, 5, (64, 6)), timeout=WAIT_MS)  # no config: plain
     window.model.selection.toggle_pick(NAME, (19, 4))
-    window.fields_action.trigger()  # off: the plain 64×6 matrix
-    assert not window.model.dense_as_images and not view.heatmap.layout.fields
+    window.fields_action.trigger()  # on: every square Dense input as an image
+    assert window.model.dense_as_images and view.heatmap.layout.fields
+    qtbot.waitUntil(lambda: shown(view, 5, (17, 26)), timeout=WAIT_MS)
+    window.model.set_dense_as_images(False)  # the state, not the menu: the menu follows
+    assert not window.fields_action.isChecked()
     qtbot.waitUntil(lambda: shown(view, 5, (64, 6)), timeout=WAIT_MS)
     np.testing.assert_array_equal(view.heatmap.values, window.model.recording.read(NAME, 5))
     assert marker(view) == (4, 19)
     assert view.heatmap.plot.getAxis("bottom").labelText == "axis 1"
-    window.model.set_dense_as_images(True)  # the state, not the menu: the menu follows
-    assert window.fields_action.isChecked()
+    window.model.set_dense_as_images(True)
     qtbot.waitUntil(lambda: shown(view, 5, (17, 26)), timeout=WAIT_MS)
     qtbot.waitUntil(view.is_ready, timeout=WAIT_MS)

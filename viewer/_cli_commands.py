@@ -45,11 +45,14 @@ def run_view(args: argparse.Namespace) -> int:
             raise ValueError("--screenshot, --step and --variable need a recording FILE")
     else:  # a bad file, step or variable fails here, in one line, before Qt starts
         step, variables = _view_choices(args)
+    if args.other is not None:
+        return _compare(args, step)
     if args.screenshot is not None:
         check_output(args.screenshot, args.file, ".png")
     elif _no_display():
         raise ValueError("no display to open the viewer on (DISPLAY is not set); use "
                          "--screenshot OUT.png to render a picture without one")
+    _check_platform()
     try:
         from weightreel.viewer.app import launch
     except ImportError as exc:
@@ -65,9 +68,31 @@ def run_view(args: argparse.Namespace) -> int:
                       options=options, **kwargs) or 0)
 
 
+def _compare(args: argparse.Namespace, step: int | None) -> int:
+    """`view A B`: both files must open (one line each otherwise) before Qt starts."""
+    with open_recording(args.other):
+        pass
+    if args.screenshot is not None:
+        check_output(args.screenshot, args.file, ".png")
+    elif _no_display():
+        raise ValueError("no display to open the viewer on (DISPLAY is not set); use "
+                         "--screenshot OUT.png to render a picture without one")
+    else:
+        _check_platform()
+    from weightreel.viewer.compare_app import launch_compare
+
+    variable = args.variable[0] if args.variable else None
+    return int(launch_compare(args.file, args.other, step, args.screenshot, variable) or 0)
+
+
 def _view_choices(args: argparse.Namespace) -> tuple[int | None, list[str] | None]:
     """The step and variables to show: --step must be recorded (when following, it may also
     lie past the end); a screenshot without --step shows the last recorded step."""
+    from .components.selection import MAX_VIEWS
+
+    if args.variable and len(dict.fromkeys(args.variable)) > MAX_VIEWS:
+        raise ValueError(f"--variable was given {len(args.variable)} times: the viewer shows at "
+                         f"most {MAX_VIEWS} variables at once")
     with open_recording(args.file) as rec:
         variables = check_variables(rec, args.variable) if args.variable else None
         step = args.step
@@ -77,6 +102,15 @@ def _view_choices(args: argparse.Namespace) -> tuple[int | None, list[str] | Non
         elif not (args.follow and rec.num_steps and step > int(rec.steps[-1])):
             step_position(rec, step)
     return step, variables
+
+
+def _check_platform() -> None:
+    """Fail in one line, before Qt aborts with a cryptic one, when its X11 plugin cannot load."""
+    from .qt_platform import xcb_problem
+
+    problem = xcb_problem()
+    if problem:
+        raise ValueError(problem)
 
 
 def _no_display() -> bool:

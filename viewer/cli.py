@@ -61,6 +61,9 @@ def _add_view(sub) -> None:
                        description="Open a recording in the desktop viewer (needs the 'viewer' "
                                    "extra: PyQt5, pyqtgraph).")
     p.add_argument("file", metavar="FILE", nargs="?")
+    p.add_argument("other", metavar="OTHER", nargs="?",
+                   help="a second recording: compare it with FILE (A | B | A − B at the same "
+                        "global step, both runs' curves overlaid)")
     p.add_argument("--step", type=int, metavar="K",
                    help="start at global step K (a recorded step; default: the first, or the "
                         "last with --screenshot)")
@@ -68,8 +71,9 @@ def _add_view(sub) -> None:
                    help="save a PNG screenshot and quit (at the last step unless --step)")
     p.add_argument("--follow", action="store_true", help="follow a recording being written")
     p.add_argument("--variable", action="append", metavar="NAME",
-                   help="variable to show (repeatable; the model's name may be left out: "
-                        "dense/kernel; default: the viewer's choice)")
+                   help="variable to show (repeatable, up to 12 views side by side in a grid; the "
+                        "model's name may be left out: dense/kernel; default: the viewer's "
+                        "choice)")
     p.add_argument("--mode", choices=("value", "since-start", "per-step"), default="value",
                    help="show the values W (default), their change since the start W - W0, "
                         "or per step W_t - W_t-1")

@@ -46,6 +46,11 @@ def trajectory_figure(rec, names: Sequence[str], dpi: int = 120) -> Any:
     for ax, name in zip(axes, names, strict=False):
         _variable_panel(ax, rec, name, rows, steps)
     _loss_panel(axes[-1], rec, rows, steps)
+    for ax in axes:
+        _log_if_huge(ax)
+    _mark_blow_up(axes, rec)
+    # Up to the last recorded step, also where the values are NaN and draw nothing.
+    axes[-1].set_xlim(float(rec.steps[0]), float(max(rec.steps[-1], rec.steps[0] + 1)))
     axes[-1].set_xlabel("global step")
     axes[-1].xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
     title = rec.metadata.get("model_name") or rec.path
@@ -103,6 +108,48 @@ def _loss_panel(ax, rec, rows: np.ndarray, steps: np.ndarray) -> None:
         ax.set_ylabel("loss")
     else:
         ax.text(0.5, 0.5, "no loss recorded", ha="center", va="center", transform=ax.transAxes)
+
+
+HUGE = 1e3  # a panel whose values reach this many times their median size gets a symlog axis
+
+
+def _log_if_huge(ax) -> None:
+    """A symmetric log axis when a few huge values (a blow-up) would flatten everything else."""
+    values = [np.asarray(line.get_ydata(), np.float64) for line in ax.lines]
+    values += [np.asarray(p.get_paths()[0].vertices[:, 1]) for p in ax.collections
+               if p.get_paths()]
+    sizes = np.abs(np.concatenate(values)) if values else np.zeros(0)
+    sizes = sizes[np.isfinite(sizes) & (sizes > 0)]
+    if sizes.size and sizes.max() > HUGE * np.median(sizes):
+        from matplotlib.ticker import SymmetricalLogLocator
+
+        linthresh = float(np.median(sizes))
+        decades = np.log10(sizes.max() / linthresh)
+        ax.set_yscale("symlog", linthresh=linthresh)
+        # About three ticks each side, however many decades the values span.
+        base = 10.0 ** max(1, int(np.ceil(decades / 3)))
+        ax.yaxis.set_major_locator(SymmetricalLogLocator(base=base, linthresh=linthresh))
+        ax.set_ylabel(ax.get_ylabel() + " (symlog)")
+
+
+def _mark_blow_up(axes, rec) -> None:
+    """Vertical lines at the first step with NaN/Inf weights and with a non-finite scalar."""
+    from weightreel.formats.health import check_health
+
+    health = check_health(rec)
+    marks = [(health.first_nonfinite_weights, "weights first NaN/Inf", "red"),
+             (health.first_nonfinite_scalar, "scalars first non-finite", "darkorange")]
+    said = []
+    for row, text, color in marks:
+        if row is None:
+            continue
+        step = health.step(row)
+        for ax in axes:
+            ax.axvline(step, color=color, linestyle="--", linewidth=1.0)
+        said.append(f"{text} at step {step}")
+    if said:  # the reason the curves end early, in words, under the last panel's lines
+        axes[-1].set_title(" | ".join(said) + " (dashed lines)", fontsize=9, loc="left",
+                           color="red")
 
 
 def _epoch_end_steps(rec) -> np.ndarray | None:

@@ -23,8 +23,9 @@ SHAPES = {
 
 def declare(writer: RecordingWriter, shapes: dict = SHAPES) -> None:
     for name, (shape, layer_class, role) in shapes.items():
-        writer.declare(name, VariableSpec(shape, "float32", layer=name.split("/")[0],
-                                          layer_class=layer_class, role=role))
+        writer.declare(name, VariableSpec(  # BatchNorm statistics are not trained, as in Keras
+            shape, "float32", layer=name.split("/")[-2] if "/" in name else name,
+            layer_class=layer_class, role=role, trainable=not role.startswith("moving_")))
 
 
 class SyntheticRun:
@@ -61,11 +62,14 @@ def _init(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def write_synthetic(path: str | os.PathLike, steps: int = 120, batches_per_epoch: int = 20,
-                    shapes: dict = SHAPES, seed: int = 0, finish: bool = True) -> str:
-    """Write a finished synthetic recording of `steps` steps (plus the initial state)."""
+                    shapes: dict = SHAPES, seed: int = 0, finish: bool = True,
+                    metadata: dict | None = None) -> str:
+    """Write a finished synthetic recording of `steps` steps (plus the initial state), with
+    `metadata` added to the run's (e.g. a model_config)."""
     run = SyntheticRun(shapes, seed)
     writer = RecordingWriter(path, metadata={"framework": "synthetic",
-                                             "notes": "synthetic run for tests and demos"})
+                                             "notes": "synthetic run for tests and demos",
+                                             **(metadata or {})})
     declare(writer, shapes)
     writer.append(run.arrays(0.0), step=0, epoch=0, batch=0, scalars={"loss": run.loss(0.0)})
     for k in range(1, steps + 1):

@@ -17,7 +17,8 @@ from PyQt5.QtGui import QFont, QImage, QPainter
 from ..components import ColorScale, ImageLayout, format_element
 from . import style
 from .colorize import NON_FINITE
-from .ticks import compact, set_symlog_ticks
+from .symlog_ticks import compact, set_symlog_ticks
+from .ticks import ThinTickAxis
 
 BAR_AXIS_PX = 64  # room for '-5.7e16' in BAR_FONT_PT
 BAR_FONT_PT = 8.0
@@ -56,6 +57,7 @@ class HeatmapPlot:
 
     def __init__(self, plot: pg.PlotItem, name: str, layout: ImageLayout) -> None:
         self.plot, self.name = plot, name
+        plot.setAxisItems({side: ThinTickAxis(side) for side in ("left", "bottom")})
         self.image = FrameImage()
         plot.addItem(self.image)
         plot.invertY(True)

@@ -14,6 +14,7 @@ pool only when a view asks (it does so at most a few times a second).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -32,9 +33,11 @@ from ..components import (
     mode_values,
     resolve,
 )
+from ..components.laid_out import laid_out
 from .colorize import colorize
 
 HIST_BINS = 64
+INLINE_READ_MS = 4.0  # reads faster than this (page cache) may be done on the GUI thread
 HIST_SAMPLE = 1 << 18  # bigger variables are histogrammed from an evenly strided sample
 
 
@@ -44,7 +47,7 @@ class Frame:
 
     name: str
     index: int
-    image: np.ndarray  # float32, laid out by ImageLayout
+    image: np.ndarray  # float32, laid out by ImageLayout (a LaidOutImage: made if asked)
     qimage: QImage  # the colours (over `scale`) of every stride-th row and column of the image
     scale: ColorScale  # the colours used: `spec`, or fitted to the image as `spec` asked
     stride: tuple[int, int]  # (rows, columns)
@@ -128,6 +131,9 @@ class FrameLoader(QObject):
         self._task_running: set[Any] = set()
         self._counting: set[str] = set()  # variables with a histogram being counted
         self._count_waiting: dict[str, Frame] = {}
+        self._held: set[str] = set()  # views not laid out yet: their size sets the stride
+        self._read_ms: dict[str, float] = {}  # how long the latest read of a variable took
+        self.inline_read_ms = INLINE_READ_MS
 
     # ------------------------------------------------------------ configuration
     @property
@@ -188,20 +194,50 @@ class FrameLoader(QObject):
 
     # ------------------------------------------------------------ frames
     def request(self, name: str, index: int) -> Frame | None:
-        """Ask for a frame; returns it at once when cached, else frame_ready emits it later."""
+        """Ask for a frame; returns it at once when cached (or read at once, see
+        `_read_inline`), else frame_ready emits it later."""
         self._wanted[name] = int(index)
-        frame = self.cached(name, index)
+        frame = self.cached(name, index) or self._read_inline(name, int(index))
         self._schedule(name)
         return frame
 
+    def _read_inline(self, name: str, index: int) -> Frame | None:
+        """Scrubbing a file whose reads are fast (in the page cache): read and colour the
+        step here, on the GUI thread, as a naive viewer would; two thread hand-offs cost
+        more than that. Never while playing (the worker keeps the frame rate), while a read
+        of `name` runs, while another thread holds the file, or when its reads are slow."""
+        if (self.direction or name in self._busy or name in self._held
+                or self._read_ms.get(name, float("inf")) >= self.inline_read_ms
+                or not self.recording.is_open or not self.recording.lock.acquire(False)):
+            return None
+        try:
+            frame = self._read_frame(name, index, *self._colouring(name, index))
+        except Exception:  # noqa: BLE001 - the worker reads it again and reports
+            return None
+        finally:
+            self.recording.lock.release()
+        self.cache.put((self.generation, name, index), frame)
+        return frame
+
+    def hold(self, name: str) -> None:
+        """Read no frame of `name` until `release`: its view is not laid out yet, and a frame
+        read now would be coloured at full resolution, then read again at its size."""
+        self._held.add(name)
+
+    def release(self, name: str) -> None:
+        if name in self._held:
+            self._held.discard(name)
+            self._schedule(name)
+
     def forget(self, name: str) -> None:
         """The view of `name` is gone: stop reading, colouring and counting for it."""
+        self._held.discard(name)
         for table in (self._wanted, self._scales, self._strides, self._layouts, self._ranges,
                       self._count_waiting, self._modes):
             table.pop(name, None)
 
     def _schedule(self, name: str) -> None:
-        if name in self._busy or not self.recording.is_open:
+        if name in self._busy or name in self._held or not self.recording.is_open:
             return
         index = self._next_index(name)
         if index is None:
@@ -229,12 +265,15 @@ class FrameLoader(QObject):
 
     def _read_frame(self, name: str, index: int, spec: ColorScale | FromData,
                     stride: tuple[int, int], layout: ImageLayout | None, mode: str) -> Frame:
-        """(worker thread) Read one step (or its change), lay it out as an image, colour it."""
+        """(any thread) Read one step (or its change), lay it out as an image, colour it."""
+        start = time.perf_counter()
         data = mode_values(self.recording.read, name, index, mode)
-        image = (layout or ImageLayout(tuple(data.shape))).to_image(data)
+        self._read_ms[name] = 1000 * (time.perf_counter() - start)  # the latest read's time
+        shape = layout or ImageLayout(tuple(data.shape))
+        shown = shape.shown(data, stride)  # only the pixels on screen, never a full copy
         scale = resolve(spec, data)
-        return Frame(name, index, image, colorize(image, scale, stride), scale, stride, layout,
-                     spec, mode)
+        return Frame(name, index, laid_out(data, shape), colorize(shown, scale), scale, stride,
+                     layout, spec, mode)
 
     def _on_done(self, key: Any, result: Any, error: BaseException | None) -> None:
         if key[0] == "counts":

@@ -22,9 +22,11 @@ from weightreel.formats import RecordingError
 from ..components import ViewerModel
 from . import settings as st
 from .errors import ErrorReporter
+from .image_shape import ask_image_shape
 from .insight_menu import InsightActions
 from .loader import FrameLoader
 from .playback_driver import PlaybackDriver
+from .screen_fit import default_size
 from .timeline import TimelineWidget
 from .variables_panel import VariablesPanel
 from .views_area import ViewsArea
@@ -86,6 +88,7 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         self.open_action = self._action(file_menu, "&Open…", self.open_dialog, QKeySequence.Open)
         self.recent_menu = file_menu.addMenu("Open &Recent")
+        self._action(file_menu, "Compare &with…", self.compare_dialog)
         self._action(file_menu, "&Close", self.close_file, QKeySequence.Close)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.Quit)
@@ -95,13 +98,17 @@ class MainWindow(QMainWindow):
                                           self.model.set_dense_as_images)
         self.fields_action.setCheckable(True)
         self.fields_action.setChecked(self.model.dense_as_images)
-        self.fields_action.setToolTip("Show a Dense kernel whose inputs form an image (e.g. 64 "
-                                      "= 8×8) as one input image per unit: receptive fields")
+        self.fields_action.setToolTip("Show every Dense kernel whose inputs form an image (e.g. "
+                                      "64 = 8×8) as one input image per unit: receptive fields. "
+                                      "Off, only Dense layers the model config shows are fed "
+                                      "an image are")
+        self._action(view, "Input image s&hape…", self._ask_image_shape)
         self.follow_action = self._action(view, "&Follow newest step",
                                           self.model.playback.set_follow, "F")
         self.follow_action.setCheckable(True)
         self.loop_action = self._action(view, "&Loop playback", self.model.playback.set_loop, "L")
         self.loop_action.setCheckable(True)
+        self.nan_action = self._action(view, "Jump to first &NaN/Inf", self.jump_to_nonfinite, "N")
         self._rebuild_recent()
 
     def _action(self, menu, text: str, slot, shortcut=None) -> QAction:
@@ -111,6 +118,10 @@ class MainWindow(QMainWindow):
         action.triggered.connect(slot)
         menu.addAction(action)
         return action
+
+    def jump_to_nonfinite(self) -> None:
+        if not self.model.jump_to_first_nonfinite():
+            self.statusBar().showMessage("No NaN or Inf in this recording", 5000)
 
     def _build_shortcuts(self) -> None:
         d, p = self.model.dims, self.model.playback
@@ -153,6 +164,31 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getOpenFileName(self, "Open recording", start, FILE_FILTER)
         if path:
             self.open_file(path)
+
+    def compare_dialog(self) -> None:
+        """Open a second recording in a comparison window, the open one as A."""
+        start = os.path.dirname(self.model.recording.path or "") or os.getcwd()
+        other, _ = QFileDialog.getOpenFileName(self, "Compare with", start, FILE_FILTER)
+        if other:
+            self.compare_with(other)
+
+    def compare_with(self, other: str):
+        """A CompareWindow of the open recording (A) and `other` (B), or None (reported)."""
+        from ..components.compare import Comparison
+        from .compare_window import CompareWindow
+
+        if self.model.recording.path is None:
+            self.statusBar().showMessage("Open a recording first, then compare it", 10000)
+            return None
+        try:
+            comparison = Comparison(self.model.recording.path, other)
+        except RecordingError as exc:
+            self.reporter.report(str(exc), "Cannot compare")
+            return None
+        names = (os.path.basename(self.model.recording.path), os.path.basename(other))
+        self.compare_window = CompareWindow(comparison, names)
+        self.compare_window.show()
+        return self.compare_window
 
     def close_file(self) -> None:
         self.poll.stop()
@@ -208,6 +244,11 @@ class MainWindow(QMainWindow):
     def _on_option(self, name: str) -> None:
         self.fields_action.setChecked(self.model.dense_as_images)
 
+    def _ask_image_shape(self) -> None:
+        problem = ask_image_shape(self, self.model)
+        if problem:
+            self.statusBar().showMessage(problem, 10000)
+
     # ------------------------------------------------------------ drag and drop
     def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt override
         if any(url.isLocalFile() for url in event.mimeData().urls()):
@@ -225,7 +266,7 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
-            self.resize(1400, 860)
+            self.resize(*default_size(self))
         state = self.settings.value("state")
         if state is not None:
             self.restoreState(state)

@@ -10,7 +10,7 @@ import pyqtgraph as pg
 from ..components import ColorScale, format_element
 from ..components.colors import symlog
 from . import style
-from .ticks import set_symlog_ticks
+from .symlog_ticks import set_symlog_ticks
 
 MAX_BAND_POINTS = 4000
 BANDS = (("q0.001", "q0.999", 45), ("q0.05", "q0.95", 80), ("q0.25", "q0.75", 130))

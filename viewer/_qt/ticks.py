@@ -1,40 +1,67 @@
-"""Axis ticks for values drawn on a symmetric-log scale: placed at sign(x)·log10(1 + |x|/c),
-labelled with the values x themselves (0, ±c, ±10c, ±100c... in round numbers)."""
+"""ThinTickAxis: an axis with fixed ticks (e.g. filter numbers) that labels only as many of
+them as fit its length, so narrow views show '0 4 8 12' rather than '0123456789101112'."""
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
+import pyqtgraph as pg
 
-from ..components.colors import symlog
-
-MOST_TICKS = 9
+LABEL_GAP_PX = 8  # blank pixels kept between neighbouring labels
 
 
-def compact(value: float) -> str:
-    """'-12.3', '0.05', '-5.7e16': short enough for a colour bar's labels."""
-    text = f"{value:.3g}" if 1e-3 <= abs(value) < 1e4 or value == 0 else f"{value:.2g}"
-    return text.replace("e+", "e").replace("e0", "e").replace("e-0", "e-")
+class ThinTickAxis(pg.AxisItem):
+    """Keeps every tick given to `setTicks` and shows every k-th, k as small as lets the
+    labels stand apart at the axis's current length and range (re-thinned on resize/zoom)."""
 
+    _all: list | None = None  # class defaults: pyqtgraph's __init__ already resizes
+    _shown_every: tuple[int, ...] = ()
 
-def symlog_ticks(low: float, high: float, linthresh: float,
-                 most: int = MOST_TICKS) -> list[tuple[float, str]]:
-    """(position, label) ticks between the values `low` and `high` on a symlog axis: zero and
-    powers of ten of both signs, at most about `most` of them."""
-    if not (linthresh > 0 and np.isfinite([low, high]).all() and high > low):
-        return []
-    top = max(abs(low), abs(high))
-    first = math.floor(math.log10(linthresh))
-    powers = [10.0 ** k for k in range(first, math.ceil(math.log10(top)) + 1)]
-    every = max(1, -(-len(powers) // max(1, most // 2)))
-    values = [0.0] + [s * p for p in powers[::-1][::every] for s in (1, -1)]
-    ticks = [(float(symlog(v, linthresh)), compact(v) if v else "0") for v in values
-             if low <= v <= high]
-    return sorted(ticks)
+    def setTicks(self, ticks) -> None:  # noqa: N802 - pyqtgraph's name
+        self._all = ticks
+        self._shown_every = ()
+        self._thin()
 
+    def all_ticks(self) -> list | None:
+        return self._all
 
-def set_symlog_ticks(axis, low: float, high: float, linthresh: float,
-                     most: int = MOST_TICKS) -> None:
-    """Label a pyqtgraph AxisItem as symlog (linthresh > 0), or give it back its own ticks."""
-    axis.setTicks([symlog_ticks(low, high, linthresh, most)] if linthresh > 0 else None)
+    def resizeEvent(self, ev=None) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(ev)
+        self._thin()
+
+    def linkedViewChanged(self, view, newRange=None) -> None:  # noqa: N802, N803
+        super().linkedViewChanged(view, newRange)
+        self._thin()
+
+    def _thin(self) -> None:
+        if self._all is None:
+            super().setTicks(None)
+            return
+        every = tuple(self.every(level) for level in self._all)
+        if every != self._shown_every:  # re-set only when the choice changes: no repaint
+            self._shown_every = every
+            super().setTicks([level[::k] for level, k in zip(self._all, every, strict=True)])
+
+    def every(self, level: list[tuple[float, str]]) -> int:
+        """Show every k-th tick of `level`: k makes neighbouring labels `LABEL_GAP_PX` apart."""
+        if len(level) < 2:
+            return 1
+        lo, hi = self.range
+        length = self.width() if self.orientation in ("top", "bottom") else self.height()
+        if hi <= lo or length <= 0:
+            return 1
+        spacing = min(abs(b[0] - a[0]) for a, b in zip(level, level[1:], strict=False)) or 1e-9
+        pixels = spacing * length / (hi - lo)
+        return max(1, math.ceil((self.label_extent(level) + LABEL_GAP_PX) / pixels))
+
+    def label_extent(self, level: list[tuple[float, str]]) -> float:
+        """Pixels one label takes along the axis: its width, or its height on a side axis."""
+        metrics = pg.QtGui.QFontMetrics(self.font() if self.style.get("tickFont") is None
+                                        else self.style["tickFont"])
+        if self.orientation in ("top", "bottom"):
+            return max(metrics.horizontalAdvance(str(text)) for _, text in level)
+        return metrics.height()
+
+    def shown_ticks(self) -> list[tuple[float, str]]:
+        """The ticks of the first level now labelled."""
+        return list(self._tickLevels[0]) if self._tickLevels else []

@@ -1,9 +1,7 @@
-"""TimelineWidget: loss curve with a cursor, slider, step readout, jump box, transport controls."""
+"""TimelineWidget: curves with a cursor, slider, step readout, jump box, transport controls."""
 
 from __future__ import annotations
 
-import numpy as np
-import pyqtgraph as pg
 from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import (
     QCheckBox,
@@ -19,9 +17,7 @@ from PyQt5.QtWidgets import (
 )
 
 from ..components import ViewerModel
-from . import style
-
-MAX_CURVE_POINTS = 20000
+from .curves_strip import CurveControls, CurvesStrip
 
 
 class StepSpinBox(QSpinBox):
@@ -37,56 +33,6 @@ class StepSpinBox(QSpinBox):
         self.model.dims.step_by(steps)
 
 
-class LossStrip(pg.PlotWidget):
-    """The per-step loss against global steps, with a draggable cursor at the current step;
-    a click moves to the recorded step nearest to it."""
-
-    def __init__(self, model: ViewerModel, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.model = model
-        self.setFixedHeight(110)
-        self.setMenuEnabled(False)
-        self.setMouseEnabled(x=False, y=False)
-        self.hideButtons()
-        self.getPlotItem().setLabel("bottom", "step")
-        self.getPlotItem().getAxis("left").enableAutoSIPrefix(False)  # no "loss (x0.001)"
-        self.curve = self.plot([], [], pen=pg.mkPen((40, 40, 40), width=1))
-        self.curve.setDownsampling(auto=True, method="peak")
-        self.curve.setClipToView(True)
-        self.cursor = pg.InfiniteLine(0, movable=True, pen=pg.mkPen(**style.CURRENT_PEN))
-        self.cursor.sigPositionChanged.connect(self._dragged)
-        self.addItem(self.cursor, ignoreBounds=True)
-        self.scene().sigMouseClicked.connect(self._clicked)
-
-    def set_curve(self, name: str | None, steps: np.ndarray, values: np.ndarray) -> None:
-        """Draw `values` (NaN: not drawn) at global `steps`."""
-        self.getPlotItem().setLabel("left", name or "")
-        n = min(len(steps), len(values))
-        x, values = steps[:n], values[:n]
-        ok = np.isfinite(values)
-        if name is None or not ok.any():
-            self.curve.setData([], [])
-        else:
-            self.curve.setData(x[ok], values[ok])
-        first, last = (int(x[0]), int(x[-1])) if n else (0, 1)
-        self.setXRange(first, max(last, first + 1), padding=0.01)
-
-    def set_cursor(self, step: int) -> None:
-        self.cursor.blockSignals(True)
-        self.cursor.setValue(step)
-        self.cursor.blockSignals(False)
-
-    def _dragged(self) -> None:
-        dims = self.model.dims
-        dims.set_index(dims.index_nearest_step(self.cursor.value()))
-
-    def _clicked(self, event) -> None:
-        if event.button() != Qt.LeftButton:
-            return
-        pos = self.getPlotItem().vb.mapSceneToView(event.scenePos())
-        self.model.dims.set_index(self.model.dims.index_nearest_step(pos.x()))
-
-
 class TimelineWidget(QWidget):
     """Observes the step and playback models and edits them; never talks to other widgets."""
 
@@ -94,7 +40,8 @@ class TimelineWidget(QWidget):
         super().__init__(parent)
         self.model = model
         self.setObjectName("timeline")
-        self.loss = LossStrip(model)
+        self.loss = CurvesStrip(model)
+        self.curve_controls = CurveControls(model)
         self.slider = QSlider(Qt.Horizontal)
         self.slider.setObjectName("timeline-slider")
         self.slider.setFocusPolicy(Qt.NoFocus)
@@ -145,6 +92,7 @@ class TimelineWidget(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(2)
+        outer.addWidget(self.curve_controls)
         outer.addWidget(self.loss)
         outer.addLayout(row)
 
@@ -158,8 +106,6 @@ class TimelineWidget(QWidget):
         m.dims.changed.connect(self._on_index)
         m.dims.range_changed.connect(self._on_range)
         m.playback.changed.connect(self._on_playback)
-        m.recording.grown.connect(lambda _n: self._reload_curve())
-        m.recording.opened.connect(lambda _p: self._reload_curve())
 
     # ------------------------------------------------------------ observing
     def _on_index(self, index: int) -> None:
@@ -207,20 +153,3 @@ class TimelineWidget(QWidget):
             self.speed.blockSignals(True)
             self.speed.setValue(p.speed)
             self.speed.blockSignals(False)
-
-    def _reload_curve(self) -> None:
-        rec = self.model.recording
-        steps = self.model.dims.steps
-        if not rec.is_open:
-            self.loss.set_curve(None, steps, np.zeros(0))
-            return
-        name = rec.loss_name()
-        values = rec.scalar(name) if name else np.zeros(rec.num_steps)
-        if len(values) > MAX_CURVE_POINTS:
-            stride = int(np.ceil(len(values) / MAX_CURVE_POINTS))
-            x = np.arange(0, len(values), stride)
-            full = np.full(len(values), np.nan)
-            full[x] = values[x]
-            values = full
-        self.loss.set_curve(name, steps, values)
-        self.loss.set_cursor(self.model.dims.step_at(self.model.dims.index))

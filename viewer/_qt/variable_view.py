@@ -24,8 +24,8 @@ from ..components.scale import typical_spread
 from .heatmap import HeatmapPlot
 from .loader import HIST_BINS, HIST_SAMPLE, Frame, FrameLoader, histogram
 from .over_time import DistributionPlot, TrajectoryPlot, sparse_axes, thin
+from .symlog_ticks import set_symlog_ticks
 from .throttle import Throttle
-from .ticks import set_symlog_ticks
 
 SMALL_VARIABLE = 128  # variables this small show every weight's trajectory
 SLOW_MS = 100  # the histogram, statistics and over-time cursors update at most this often
@@ -83,7 +83,7 @@ class VariableView(QWidget):
         head.addWidget(close)
         self.graphics = pg.GraphicsLayoutWidget()  # the heatmap alone: only it repaints per step
         self.heatmap = HeatmapPlot(self.graphics.addPlot(), self.name,
-                                   self.model.layout_of(info.shape))
+                                   self.model.layout_of(info))
         self.plots = pg.GraphicsLayoutWidget()
         g = self.plots
         self.hist_plot = g.addPlot(row=0, col=0, axisItems=sparse_axes())
@@ -267,7 +267,7 @@ class VariableView(QWidget):
 
     def _relayout(self) -> None:
         """Show the variable as the options now want (receptive fields or not): re-read."""
-        layout = self.model.layout_of(self.info.shape)
+        layout = self.model.layout_of(self.info)
         if layout == self.heatmap.layout:
             return
         self.heatmap.set_layout(layout)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from PyQt5.QtCore import Qt
+from PyQt5.QtCore import QItemSelectionModel, Qt
+from PyQt5.QtGui import QBrush, QColor
 from PyQt5.QtWidgets import (
     QAbstractItemView,
+    QHBoxLayout,
     QLineEdit,
+    QToolButton,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -13,6 +16,7 @@ from PyQt5.QtWidgets import (
 )
 
 from ..components import ViewerModel
+from ..components.roles import role_text
 
 NAME_ROLE = Qt.UserRole
 
@@ -20,6 +24,8 @@ NAME_ROLE = Qt.UserRole
 LAYER_ROLE = Qt.UserRole + 1
 COLUMN_GAP = 6  # pixels added between the text of neighbouring columns
 MIN_WIDTH, MAX_WIDTH = 250, 460  # the panel widens to show its columns, up to MAX_WIDTH
+COLLAPSE_ABOVE = 40  # a model with more variables opens with its layers collapsed
+FROZEN = QColor(120, 120, 120)  # non-trainable variables are greyed
 
 
 def _layer_of(name: str, layer: str) -> str:
@@ -57,9 +63,16 @@ class VariablesPanel(QWidget):
                "'weight' that is a kernel)")
         self.tree.header().setStretchLastSection(True)
         self.setMinimumWidth(MIN_WIDTH)
+        self.expand_button = _tool_button("⊞", "Expand all layers", self.tree.expandAll)
+        self.collapse_button = _tool_button("⊟", "Collapse all layers", self.tree.collapseAll)
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.filter, 1)
+        top.addWidget(self.expand_button)
+        top.addWidget(self.collapse_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
-        layout.addWidget(self.filter)
+        layout.addLayout(top)
         layout.addWidget(self.tree)
         self.filter.textChanged.connect(self.apply_filter)
         self.tree.itemSelectionChanged.connect(self._selection_edited)
@@ -86,16 +99,21 @@ class VariablesPanel(QWidget):
                 parent.setFirstColumnSpanned(True)  # the layer's title never widens a column
             shape = "×".join(str(s) for s in info.shape) or "scalar"
             leaf = leaf_of(name, layer)
-            role = "" if info.role == leaf else info.role  # said once is enough
-            item = QTreeWidgetItem([leaf, shape, info.dtype, role])
+            item = QTreeWidgetItem([leaf, shape, info.dtype, role_text(info)])
             item.setData(0, NAME_ROLE, name)
             tip = f"{name}  ({info.size:,} values, stored as {info.stored_dtype})"
+            if not info.trainable:
+                tip += ", not trained by the optimizer (e.g. BatchNorm statistics)"
             for col in range(4):
                 item.setToolTip(col, tip)
+                if not info.trainable:
+                    item.setForeground(col, QBrush(FROZEN))
             parent.addChild(item)
-        self.tree.expandAll()
-        self.tree.blockSignals(False)
+        self.tree.expandAll()  # columns are sized to every row, not only the rows shown
         self._size_columns()
+        if rec is not None and len(rec.variables) > COLLAPSE_ABOVE:
+            self.tree.collapseAll()
+        self.tree.blockSignals(False)
         self.apply_filter(self.filter.text())
         self._show_selection(self.model.selection.names)
 
@@ -113,6 +131,8 @@ class VariablesPanel(QWidget):
                   + 2 * tree.frameWidth() + margins.left() + margins.right()
                   + tree.verticalScrollBar().sizeHint().width())
         self.setMinimumWidth(min(max(needed, MIN_WIDTH), MAX_WIDTH))
+        if needed > MAX_WIDTH:  # cut the role (its tooltip has it), never scroll sideways
+            tree.setColumnWidth(3, max(tree.header().sectionSizeHint(3), role - needed + MAX_WIDTH))
 
     def variable_items(self) -> list[QTreeWidgetItem]:
         items = []
@@ -134,6 +154,8 @@ class VariablesPanel(QWidget):
                 child.setHidden(hide)
                 shown += not hide
             top.setHidden(shown == 0)
+            if needle and shown:  # what matches is seen, even under a collapsed layer
+                top.setExpanded(True)
 
     def _selection_edited(self) -> None:
         names = [it.data(0, NAME_ROLE) for it in self.variable_items() if it.isSelected()]
@@ -141,7 +163,25 @@ class VariablesPanel(QWidget):
             self.model.selection.set_names(names)
 
     def _show_selection(self, names: list[str]) -> None:
+        """Select the shown variables, opening their layers and scrolling to the first."""
         self.tree.blockSignals(True)
+        first = None
         for item in self.variable_items():
-            item.setSelected(item.data(0, NAME_ROLE) in names)
+            selected = item.data(0, NAME_ROLE) in names
+            item.setSelected(selected)
+            if selected:
+                item.parent().setExpanded(True)
+                first = first or item
         self.tree.blockSignals(False)
+        if first is not None:
+            self.tree.setCurrentItem(first, 0, QItemSelectionModel.NoUpdate)
+            self.tree.scrollToItem(first, QAbstractItemView.PositionAtCenter)
+
+
+def _tool_button(text: str, tip: str, slot) -> QToolButton:
+    button = QToolButton()
+    button.setText(text)
+    button.setToolTip(tip)
+    button.setAutoRaise(True)
+    button.clicked.connect(slot)
+    return button

@@ -1,34 +1,68 @@
-"""ViewsArea: one VariableView per selected variable, side by side, all on the one timeline."""
+"""ViewsArea: one VariableView per selected variable, in a grid, all on the one timeline.
+
+As many columns as fit with every view at its minimum width (view_sizes.py); rows that do
+not fit the height scroll. No panel is ever squeezed below its minimum size.
+"""
 
 from __future__ import annotations
 
-from PyQt5.QtCore import Qt
-from PyQt5.QtWidgets import QLabel, QSplitter, QStackedLayout, QWidget
+from PyQt5.QtCore import Qt, QTimer
+from PyQt5.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QLabel,
+    QScrollArea,
+    QStackedLayout,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..components import ViewerModel
+from ..components.selection import MAX_VIEWS
 from .loader import FrameLoader
 from .variable_view import VariableView
+from .view_sizes import apply_minimums
 
 HINT = ("Open a recording with File ▸ Open (Ctrl+O) or drop one here.\n"
         "Then pick variables on the left (Ctrl-click for several, side by side).")
+SPACING = 4
+RELEASE_MS = 250  # a view not laid out by then (a hidden window) reads its frame anyway
 
 
 class ViewsArea(QWidget):
-    """Creates and removes views as the selection changes; nothing else."""
+    """Creates and removes views as the selection changes, and arranges them; nothing else."""
 
     def __init__(self, model: ViewerModel, loader: FrameLoader,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model, self.loader = model, loader
         self.views: dict[str, VariableView] = {}
-        self.splitter = QSplitter(Qt.Horizontal)
-        self.splitter.setChildrenCollapsible(False)
+        self.columns = 1
+        self.order: list[str] = []  # the views' names, in the order selected
         self.hint = QLabel(HINT)
         self.hint.setAlignment(Qt.AlignCenter)
         self.hint.setStyleSheet("color: #666; font-size: 13px;")
+        self.notice = QLabel()
+        self.notice.setStyleSheet("background:#fff4ce; padding:3px;")
+        self.notice.hide()
+        self.grid_host = QWidget()
+        self.grid = QGridLayout(self.grid_host)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setSpacing(SPACING)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.NoFrame)
+        self.scroll.setWidget(self.grid_host)
+        page = QWidget()
+        column = QVBoxLayout(page)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.notice)
+        column.addWidget(self.scroll, 1)
+        self.page = page
         self.stack = QStackedLayout(self)
         self.stack.addWidget(self.hint)
-        self.stack.addWidget(self.splitter)
+        self.stack.addWidget(page)
         model.selection.changed.connect(self._sync)
 
     def _sync(self, names: list[str]) -> None:
@@ -40,9 +74,55 @@ class ViewsArea(QWidget):
         rec = self.model.recording.rec
         for name in names:
             if name not in self.views and rec is not None and name in rec.variables:
-                self.views[name] = VariableView(self.model, self.loader, name)
-        for position, name in enumerate(n for n in names if n in self.views):
-            self.splitter.insertWidget(position, self.views[name])
-        if self.views:
-            self.splitter.setSizes([1000] * len(self.views))
-        self.stack.setCurrentWidget(self.splitter if self.views else self.hint)
+                self.views[name] = self._make_view(name)
+        self.order = [n for n in names if n in self.views]
+        self._show_notice()
+        self._arrange(force=True)
+        self.stack.setCurrentWidget(self.page if self.views else self.hint)
+
+    def _make_view(self, name: str) -> VariableView:
+        """A view whose first frame is read once it has its size (or after RELEASE_MS)."""
+        self.loader.hold(name)
+        view = VariableView(self.model, self.loader, name)
+        apply_minimums(view)
+        view.heatmap.plot.vb.sigTransformChanged.connect(
+            lambda *_: self.loader.release(name))  # after the view's own: its stride is set
+        QTimer.singleShot(RELEASE_MS, lambda: self.loader.release(name))
+        return view
+
+    def _show_notice(self) -> None:
+        asked = self.model.selection.asked
+        shown = len(self.views)
+        self.notice.setVisible(asked > shown and shown > 0)
+        self.notice.setText(f"Showing {shown} of the {asked} variables selected: at most "
+                            f"{MAX_VIEWS} views at once.")
+
+    def fitting_columns(self) -> int:
+        """How many views fit side by side, each at least its minimum width."""
+        views = list(self.views.values())
+        if not views:
+            return 1
+        least = max(v.minimumSizeHint().width() for v in views) + SPACING
+        usable = self.width() - self.scroll.verticalScrollBar().sizeHint().width()
+        return max(1, min(len(views), usable // least))
+
+    def _arrange(self, force: bool = False) -> None:
+        columns = self.fitting_columns()
+        if columns == self.columns and not force:
+            return
+        self.columns = columns
+        for view in self.views.values():
+            self.grid.removeWidget(view)
+        for k in range(self.grid.rowCount()):
+            self.grid.setRowStretch(k, 0)
+        for k in range(self.grid.columnCount()):
+            self.grid.setColumnStretch(k, 0)
+        for position, name in enumerate(self.order):
+            row, col = divmod(position, columns)
+            self.grid.addWidget(self.views[name], row, col)
+            self.grid.setRowStretch(row, 1)
+            self.grid.setColumnStretch(col, 1)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._arrange()

@@ -6,8 +6,10 @@ Each model is a plain Python object announcing its changes through `Event`s; the
 
 from .cache import FrameCache
 from .colors import ColorScale, one_signed, symmetric_limit
+from .curves import Curve, CurvesModel
 from .dims import StepModel
 from .events import Event
+from .health import HealthModel
 from .layout import ImageLayout, format_element, gap_mask, input_image, layout_for
 from .modes import MODE_LABELS, MODE_SYMBOLS, MODES, mode_values
 from .playback import PlaybackModel
@@ -19,8 +21,11 @@ from .viewer_model import COLOR_MODES, ViewerModel
 __all__ = [
     "ColorScale",
     "COLOR_MODES",
+    "Curve",
+    "CurvesModel",
     "Event",
     "FrameCache",
+    "HealthModel",
     "ImageLayout",
     "PlaybackModel",
     "RecordingModel",

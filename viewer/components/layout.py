@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -12,12 +13,30 @@ GAP = 1  # pixels of blank between the filters of a tiled conv kernel
 # NaN weight (drawn in the NaN colour): layout only copies values, which keeps the bits.
 GAP_BITS = 0x7FC0_0DEA
 GAP_VALUE = np.array([GAP_BITS], np.uint32).view(np.float32)[0]
+MIN_IMAGE_INPUTS = 16  # a Dense input this size or more, a perfect square, is shown as an image
+KERAS_LAYOUTS = {2: "io", 3: "wio", 4: "hwio", 5: "dhwio"}  # what the layouts below expect
+
+
+def keras_order(axes: str, ndim: int) -> tuple[int, ...] | None:
+    """The axes of a variable recorded with layout `axes` (SPEC: "layout", e.g. PyTorch's
+    "oihw") in Keras's order for its rank ("hwio"): `array.transpose(order)` is Keras-shaped.
+    None when it already is, or the layout is unknown or does not match."""
+    keras = KERAS_LAYOUTS.get(ndim)
+    if not axes or keras is None or sorted(axes) != sorted(keras):
+        return None
+    order = tuple(axes.index(c) for c in keras)
+    return None if order == tuple(range(ndim)) else order
+
+
+def keras_shape(shape: tuple[int, ...], axes: str = "") -> tuple[int, ...]:
+    """`shape` as Keras would have it (see keras_order)."""
+    order = keras_order(axes, len(shape))
+    return tuple(shape) if order is None else tuple(shape[k] for k in order)
 
 
 def gap_mask(image: np.ndarray) -> np.ndarray:
     """True at the blank pixels between tiles of an image made by ImageLayout.to_image."""
     return np.ascontiguousarray(image, np.float32).view(np.uint32) == GAP_BITS
-MIN_IMAGE_INPUTS = 16  # a Dense input this size or more, a perfect square, is shown as an image
 
 
 def input_image(shape: tuple[int, ...], image_shape: tuple[int, int] | None = None
@@ -52,15 +71,36 @@ class ImageLayout:
     - 2-D Dense kernels (in, out) with `tile` = (h, w), h·w = in: receptive fields, a grid of
       `out` h×w images (unit u at tile row u // grid_cols, column u % grid_cols), with gaps.
     - 3-D and 5-D+: all leading axes flattened into rows, the last axis as columns.
+
+    `shape` is in Keras's layout; a variable recorded in another (PyTorch's (out, in, kH, kW))
+    gives `order`, the transpose that makes it so (keras_order). Arrays passed in and elements
+    handed out are in the recorded layout. Images of rearranged layouts are gathered through a
+    cached map of element numbers (`index_map`), at only the pixels asked for (`shown`).
     """
 
     shape: tuple[int, ...]
     tile: tuple[int, int] | None = None  # the input image of a 2-D kernel's receptive fields
+    order: tuple[int, ...] | None = None  # recorded axis of each Keras axis; None: the same
 
     def __post_init__(self) -> None:
         if self.tile is not None and (len(self.shape) != 2
                                       or self.tile[0] * self.tile[1] != self.shape[0]):
             raise ValueError(f"cannot show inputs of shape {self.shape} as {self.tile} images")
+
+    @property
+    def stored_shape(self) -> tuple[int, ...]:
+        """The shape of the variable as recorded."""
+        if self.order is None:
+            return self.shape
+        stored = [0] * len(self.shape)
+        for keras_axis, axis in enumerate(self.order):
+            stored[axis] = self.shape[keras_axis]
+        return tuple(stored)
+
+    @property
+    def plain(self) -> bool:
+        """Whether the image is the data reshaped (no copy): nothing to rearrange."""
+        return not (self.fields or self.tiled or self.order)
 
     @property
     def tiled(self) -> bool:
@@ -92,27 +132,58 @@ class ImageLayout:
     def to_image(self, array: np.ndarray) -> np.ndarray:
         """The image of one step's value, as float32 (GAP_VALUE, a NaN, in the gaps of tiled
         kernels)."""
-        a = np.asarray(array, dtype=np.float32)
+        return self.shown(array, (1, 1))
+
+    def shown(self, array: np.ndarray, stride: tuple[int, int] = (1, 1)) -> np.ndarray:
+        """Every stride[0]-th row and stride[1]-th column of the image, made from those
+        pixels alone: a rearranged layout gathers them through its cached index map."""
+        flat = np.asarray(array).reshape(-1)
+        if self.plain:
+            image = flat.reshape(self.image_shape)[:: stride[0], :: stride[1]]
+            return image.astype(np.float32, copy=False)
+        index, gaps, _ = _strided_map(self, (int(stride[0]), int(stride[1])))
+        image = flat.take(index).astype(np.float32, copy=False)
+        if gaps is not None:
+            image[gaps] = GAP_VALUE
+        return image
+
+    def index_map(self) -> np.ndarray | None:
+        """Each pixel's element number in the recorded (flattened) array, -1 in the gaps;
+        None for plain layouts. Cached: made once per layout."""
+        return None if self.plain else _strided_map(self, (1, 1))[2]
+
+    def _arrange(self, a: np.ndarray, fill) -> np.ndarray:
+        """`a` (in Keras's layout) laid out as the image, `fill` in the gaps."""
         if self.fields:
-            return self._fields_image(a)
+            return self._fields_image(a, fill)
         if not self.tiled:
             return a.reshape(self.image_shape)
         kh, kw, cin, cout = self.shape
-        padded = np.full((cin, kh + GAP, cout, kw + GAP), GAP_VALUE, np.float32)
+        padded = np.full((cin, kh + GAP, cout, kw + GAP), fill, a.dtype)
         padded[:, :kh, :, :kw] = a.transpose(2, 0, 3, 1)  # (cin, kh, cout, kw)
         rows, cols = self.image_shape
         return padded.reshape(cin * (kh + GAP), cout * (kw + GAP))[:rows, :cols]
 
-    def _fields_image(self, a: np.ndarray) -> np.ndarray:
+    def _fields_image(self, a: np.ndarray, fill) -> np.ndarray:
         (h, w), (rows, cols), units = self.tile, self.grid, self.shape[1]
-        padded = np.full((rows * cols, h + GAP, w + GAP), GAP_VALUE, np.float32)
+        padded = np.full((rows * cols, h + GAP, w + GAP), fill, a.dtype)
         padded[:units, :h, :w] = a.T.reshape(units, h, w)  # unit u's inputs as an h×w image
         grid = padded.reshape(rows, cols, h + GAP, w + GAP).transpose(0, 2, 1, 3)
         height, width = self.image_shape
         return grid.reshape(rows * (h + GAP), cols * (w + GAP))[:height, :width]
 
     def element_at(self, row: int, col: int) -> tuple[int, ...] | None:
-        """The element index at image pixel (row, col), or None for gaps and outside."""
+        """The element index (in the recorded layout) at image pixel (row, col), or None for
+        gaps and outside."""
+        element = self._keras_element_at(row, col)
+        if element is None or self.order is None:
+            return element
+        stored = [0] * len(element)
+        for keras_axis, axis in enumerate(self.order):
+            stored[axis] = element[keras_axis]
+        return tuple(stored)
+
+    def _keras_element_at(self, row: int, col: int) -> tuple[int, ...] | None:
         rows, cols = self.image_shape
         if not (0 <= row < rows and 0 <= col < cols):
             return None
@@ -142,7 +213,9 @@ class ImageLayout:
         return i * w + j, unit
 
     def pixel_of(self, element: tuple[int, ...]) -> tuple[int, int]:
-        """The image pixel (row, col) showing `element`."""
+        """The image pixel (row, col) showing `element` (in the recorded layout)."""
+        if self.order is not None:
+            element = tuple(element[axis] for axis in self.order)
         if self.fields:
             (h, w), (_, cols) = self.tile, self.grid
             i, j = divmod(int(element[0]), w)
@@ -163,8 +236,35 @@ def format_element(name: str, element: tuple[int, ...]) -> str:
 
 
 def layout_for(shape: tuple[int, ...], dense_as_images: bool = True,
-               image_shape: tuple[int, int] | None = None) -> ImageLayout:
-    """The layout a variable of `shape` is shown with: receptive fields where wanted and the
-    inputs form an image (see `input_image`), else the plain layout of its rank."""
-    tile = input_image(tuple(shape), image_shape) if dense_as_images else None
-    return ImageLayout(tuple(shape), tile)
+               image_shape: tuple[int, int] | None = None, axes: str = "") -> ImageLayout:
+    """The layout a variable of `shape`, recorded with layout `axes` ("": Keras's), is shown
+    with: receptive fields where wanted and the inputs form an image (see `input_image`),
+    else the plain layout of its rank."""
+    order = keras_order(axes, len(shape))
+    shape = keras_shape(tuple(shape), axes)
+    tile = input_image(shape, image_shape) if dense_as_images else None
+    return ImageLayout(shape, tile, order)
+
+
+@functools.lru_cache(maxsize=64)
+def _strided_map(layout: ImageLayout, stride: tuple[int, int]
+                 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """(element numbers of the shown pixels, with gaps at 0; the gaps' mask or None; the
+    full index map) of a rearranged layout."""
+    full = _full_map(layout)
+    index = np.ascontiguousarray(full[:: stride[0], :: stride[1]])
+    gaps = index < 0
+    if gaps.any():
+        index = np.where(gaps, 0, index)
+        return index, gaps, full
+    return index, None, full
+
+
+@functools.lru_cache(maxsize=16)
+def _full_map(layout: ImageLayout) -> np.ndarray:
+    size = math.prod(layout.shape)
+    numbers = np.arange(size, dtype=np.int32 if size < 2**31 else np.int64)
+    numbers = numbers.reshape(layout.stored_shape)
+    if layout.order is not None:
+        numbers = numbers.transpose(layout.order)
+    return layout._arrange(numbers, -1)

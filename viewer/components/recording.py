@@ -37,6 +37,7 @@ class RecordingModel:
         self._broken = False  # the file changed under us and could not be read again
         self._summaries: dict[str, np.ndarray] = {}
         self._scalars: dict[str, np.ndarray] = {}
+        self.summary_columns: tuple[str, ...] = SUMMARY_COLUMNS  # the open file's (1.0: 18)
         self.opened = Event()  # (path)
         self.grown = Event()  # (num_steps)
         self.reopened = Event()  # (path): the file changed under us and was read afresh
@@ -61,6 +62,8 @@ class RecordingModel:
             self._summaries.clear()
             self._scalars.clear()
             self._identity = _identity(path)
+            # Kept: read with the cached summaries even once the file is broken.
+            self.summary_columns = tuple(rec.summary_columns)
 
     def close(self) -> None:
         if self.rec is None:
@@ -180,12 +183,13 @@ class RecordingModel:
         return rows
 
     def summary_column(self, name: str, column: str) -> np.ndarray:
-        return self.summary(name)[:, SUMMARY_COLUMNS.index(column)]
+        return self.summary(name)[:, self.summary_columns.index(column)]
+
 
     def summary_row(self, name: str, index: int) -> dict[str, float]:
         row = self.summary(name)[index]
         # a file may hold more columns (a later minor version) or fewer: name the known ones
-        return dict(zip(SUMMARY_COLUMNS, (float(v) for v in row), strict=False))
+        return dict(zip(self.summary_columns, (float(v) for v in row), strict=False))
 
     def loss_name(self) -> str | None:
         """The per-step scalar to draw on the timeline: 'loss' if recorded, else the first."""

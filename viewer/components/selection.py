@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .events import Event
 
-MAX_VIEWS = 4
+MAX_VIEWS = 12  # more are refused with a notice (ViewsArea), never silently
 MAX_PICKS = 12
 
 
@@ -13,12 +13,15 @@ class SelectionModel:
 
     def __init__(self) -> None:
         self.names: list[str] = []
+        self.asked = 0  # how many variables the last set_names asked for (maybe > MAX_VIEWS)
         self.picks: dict[str, list[tuple[int, ...]]] = {}
         self.changed = Event()  # (names)
         self.picks_changed = Event()  # (name)
 
     def set_names(self, names: list[str]) -> None:
-        names = list(dict.fromkeys(names))[:MAX_VIEWS]
+        names = list(dict.fromkeys(names))
+        self.asked = len(names)
+        names = names[:MAX_VIEWS]
         if names != self.names:
             self.names = names
             self.changed.emit(list(names))

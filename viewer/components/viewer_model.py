@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from .curves import CurvesModel
 from .dims import StepModel
 from .events import Event
+from .health import HealthModel
+from .image_inputs import image_layers
 from .layout import ImageLayout, layout_for
 from .modes import check_mode
 from .playback import PlaybackModel
@@ -19,8 +22,10 @@ class ViewerModel:
 
     Display options (each change emits `options_changed(name)`): `color_mode` (the scale,
     one of SCALES), `symlog`, `mode` (what views show: values or their change, see modes.py),
-    `dense_as_images` / `input_image_shape`, whether 2-D Dense kernels whose inputs form an
-    image (a perfect square, or `input_image_shape`) show as receptive fields (`layout_of`).
+    `dense_as_images` / `input_image_shape`, whether every 2-D Dense kernel whose inputs form
+    an image (a perfect square, or `input_image_shape`) shows as receptive fields
+    (`layout_of`). Without it, only the Dense layers that the recorded model config shows to
+    be fed an image do (`image_layers`, found when the file opens).
 
     Wires the parts together: opening a file sets the timeline and a default selection; growth
     extends the timeline and, in follow mode, moves to the newest step.
@@ -31,11 +36,14 @@ class ViewerModel:
         self.dims = StepModel()
         self.playback = PlaybackModel()
         self.selection = SelectionModel()
+        self.curves = CurvesModel(self.recording)
+        self.health = HealthModel(self.recording)
         self.color_mode = DEFAULT_SCALE
         self.symlog = False
         self.mode = "value"
-        self.dense_as_images = True
+        self.dense_as_images = False
         self.input_image_shape: tuple[int, int] | None = None
+        self.image_layers: dict[str, tuple[int, int]] = {}  # Dense layers fed an image
         self.options_changed = Event()  # (option name)
         self.recording.opened.connect(self._on_opened)
         self.recording.reopened.connect(self._on_reopened)
@@ -78,9 +86,24 @@ class ViewerModel:
             self.input_image_shape = shape
             self.options_changed.emit("input_image_shape")
 
-    def layout_of(self, shape: tuple[int, ...]) -> ImageLayout:
-        """How a variable of `shape` is laid out as an image with the current options."""
-        return layout_for(tuple(shape), self.dense_as_images, self.input_image_shape)
+    def layout_of(self, variable) -> ImageLayout:
+        """How a variable (a VariableInfo: shape, recorded layout and layer; or just a shape)
+        is laid out as an image with the current options."""
+        shape, axes, layer = tuple(getattr(variable, "shape", variable)), "", ""
+        if hasattr(variable, "shape"):
+            axes, layer = getattr(variable, "layout", ""), variable.layer
+        image = self.image_layers.get(layer)
+        wanted = self.dense_as_images or image is not None
+        return layout_for(shape, wanted, self.input_image_shape or image, axes)
+
+    def jump_to_first_nonfinite(self) -> bool:
+        """Go to the first step with NaN/Inf weights (else a non-finite scalar); False if none."""
+        row = self.health.first_nonfinite
+        if row is None:
+            return False
+        self.playback.set_playing(False)
+        self.dims.set_index(row)
+        return True
 
     def open(self, path: str, step: int | None = None) -> None:
         """Open a recording (raises RecordingError) and optionally go to global step `step`."""
@@ -89,6 +112,7 @@ class ViewerModel:
             self.dims.go_to_step(step)
 
     def _on_opened(self, path: str) -> None:
+        self.image_layers = image_layers(self.recording.rec.metadata.get("model_config"))
         self.playback.set_playing(False)
         self.selection.clear()
         self.dims.index = 0
