@@ -239,3 +239,24 @@ def test_overview_drops_norms_computed_for_a_file_since_replaced(qtbot, window, 
     QApplication.processEvents()
     np.testing.assert_array_equal(overview.values, shown)
     assert "diverging_mlp/hidden/kernel" not in overview.norms
+
+
+def test_overview_of_a_file_the_writer_made_reads_its_update_norms(qtbot, window, tmp_path):
+    from weightreel.formats import RecordingWriter
+
+    path = str(tmp_path / "now.h5")
+    rng = np.random.default_rng(5)
+    w = rng.normal(0, 1, (6, 4)).astype(np.float32)
+    with RecordingWriter(path) as writer:
+        for k in range(12):
+            w = w + (0 if k == 5 else rng.normal(0, 0.1, w.shape).astype(np.float32))
+            writer.append({"d/kernel": w, "d/frozen": np.ones(3, np.float32)})
+    with open_recording(path) as rec:
+        assert "update_norm" in rec.summary_columns  # the writer records them (format 1.1)
+    overview = overview_of(qtbot, window, path)
+    assert not overview.computed
+    expected = numpy_relative_updates(path)
+    k = overview.names.index("d/kernel")
+    np.testing.assert_allclose(overview.values[k, 1:], expected["d/kernel"], rtol=1e-5)
+    frozen = overview.values[overview.names.index("d/frozen"), 1:]
+    assert (frozen == -np.inf).all()  # never changed: drawn as frozen
