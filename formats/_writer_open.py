@@ -190,10 +190,11 @@ class WriterFile:
             self._disk_path, f, [create_rows(f[L.EPOCH_SCALARS], L.EPOCH_COLUMN, (), np.int64, 0)])
         self.num_steps = self.num_epochs = 0
         self._last = {"step": -1, "epoch": 0, "batch": -1}
+        self.format_version = L.FORMAT_VERSION
         f.flush()
 
     def _load(self, f: h5py.File, metadata: dict[str, Any]) -> None:
-        check_identity(self.path, f)
+        self.format_version = check_identity(self.path, f)  # appending keeps the file's version
         try:
             self._committed = f[L.COMMITTED]
             self.num_steps, self.num_epochs = (int(x) for x in self._committed[:2])
@@ -231,7 +232,7 @@ class WriterFile:
                 layer_class=str(ds.attrs.get("layer_class", "")),
                 role=str(ds.attrs.get("role", "")),
                 trainable=bool(ds.attrs.get("trainable", True)),
-                layout=str(ds.attrs.get("layout", "")),
+                layout=_text(ds.attrs.get("layout", "")),
             )
             summary = f[L.SUMMARIES][name]
             var = _Variable(spec, ds, summary, sample_indices(math.prod(spec.shape)))
@@ -243,6 +244,10 @@ class WriterFile:
             self._vars[name] = var
             self._steps.add(ds)
             self._steps.add(summary)
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
 def _datasets(group: h5py.Group) -> list[tuple[str, h5py.Dataset]]:

@@ -30,7 +30,8 @@ class VariableInfo:
     layer_class: str
     role: str
     trainable: bool
-    layout: str = ""  # the recorded axis layout (1.1), e.g. "oihw"; "" = Keras, by shape
+    layout: str = ""  # one letter per axis, e.g. "oihw" (format 1.1); "" = Keras layout
+    source_dtype: str = ""  # the model's dtype when it has no numpy equivalent (bfloat16)
 
     @property
     def size(self) -> int:
@@ -215,7 +216,8 @@ class Recording:
                 name=name, shape=tuple(ds.shape[1:]), dtype=_text(a.get("dtype", ds.dtype)),
                 stored_dtype=str(ds.dtype), layer=_text(a.get("layer", "")),
                 layer_class=_text(a.get("layer_class", "")), role=_text(a.get("role", "")),
-                trainable=bool(a.get("trainable", True)), layout=_text(a.get("layout", "")))
+                trainable=bool(a.get("trainable", True)), layout=_text(a.get("layout", "")),
+                source_dtype=_text(a.get("source_dtype", "")))
         return infos
 
     @property
