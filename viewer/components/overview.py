@@ -12,25 +12,14 @@ from collections.abc import Callable
 
 import numpy as np
 
-from weightreel.formats import SUMMARY_COLUMNS
-
 UPDATE_COLUMN = "update_norm"
 BLOCK_BYTES = 16 << 20  # rows read at once when computing update norms
 
 
-def recorded_columns(rec, name: str) -> list[str]:
-    """The summary columns of variable `name` as the file names them (its `columns`
-    attribute), or the format's own list when the file does not say."""
-    dataset = getattr(rec, "_summaries", {}).get(name)
-    columns = None if dataset is None else dataset.attrs.get("columns")
-    if columns is None:
-        return list(SUMMARY_COLUMNS)
-    return [c.decode() if isinstance(c, bytes) else str(c) for c in columns]
-
-
 def update_column(rec, name: str) -> int | None:
-    """The position of the recorded `update_norm` column of `name`, or None (format 1.0)."""
-    columns = recorded_columns(rec, name)
+    """The position of the recorded `update_norm` summary column (the file's `columns`
+    attribute names it), or None: a format 1.0 file, whose norms must be computed."""
+    columns = tuple(rec.summary_columns)
     return columns.index(UPDATE_COLUMN) if UPDATE_COLUMN in columns else None
 
 
