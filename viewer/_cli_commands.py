@@ -63,10 +63,15 @@ def run_view(args: argparse.Namespace) -> int:
     except ImportError as exc:
         raise ValueError(f"the viewer cannot start ({exc}); install it with "
                          "pip install 'weightreel[viewer]'") from None
+    if args.overview and args.screenshot is None:
+        raise ValueError("--overview renders a screenshot: add --screenshot OUT.png (in the "
+                         "window, press O for the layer overview)")
     kwargs = {"variables": variables} if variables else {}
     kwargs["checked"] = True  # check_untrusted ran above
+    options = {"scale": args.scale, "symlog": args.symlog, "mode": args.mode,
+               "overview": args.overview}
     return int(launch(args.file, step=step, screenshot=args.screenshot, follow=args.follow,
-                      **kwargs) or 0)
+                      options=options, **kwargs) or 0)
 
 
 def _compare(args: argparse.Namespace, step: int | None) -> int:
@@ -164,7 +169,7 @@ def _export_image(rec, args: argparse.Namespace, fmt: str) -> int:
         if rec.num_steps == 0:
             raise ValueError(f"{rec.path}: has no steps")
         row = rec.num_steps - 1 if args.step is None else step_position(rec, args.step)
-        images.export_png(rec, args.output, name, row)
+        images.export_png(rec, args.output, name, row, _scale_choice(args))
         _say(f"{args.output}: {name} at step {int(rec.steps[row])}")
         return 0
     if args.step is not None:
@@ -175,7 +180,7 @@ def _export_image(rec, args: argparse.Namespace, fmt: str) -> int:
     rows = images.frame_rows(choose_rows(rec, None, args.steps), args.max_frames)
     with progress_bar(rows.size, f"export {fmt}", unit="frame") as bar:
         images.export_animation(rec, args.output, name, rows, fmt, fps=args.fps,
-                                progress=_updater(bar))
+                                progress=_updater(bar), choice=_scale_choice(args))
     _say(f"{args.output}: {name}, {rows.size} frames, steps {int(rec.steps[rows[0]])}.."
           f"{int(rec.steps[rows[-1]])}")
     return 0
@@ -232,3 +237,9 @@ def _plural(n: int, word: str) -> str:
 def _say(line: str) -> None:
     """Print a line that holds text from a file (names), its control characters escaped."""
     print(printable(line))
+
+
+def _scale_choice(args: argparse.Namespace):
+    from weightreel.viewer.components.scale import ScaleChoice
+
+    return ScaleChoice(args.scale, args.symlog)

@@ -23,6 +23,7 @@ from ..components import ViewerModel
 from . import settings as st
 from .errors import ErrorReporter
 from .image_shape import ask_image_shape
+from .insight_menu import InsightActions
 from .loader import FrameLoader
 from .plain import plain_tip
 from .playback_driver import PlaybackDriver
@@ -95,8 +96,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.Quit)
         view = self.menuBar().addMenu("&View")
-        self.per_step_action = self._action(view, "Colour scale per &step", self._color_mode)
-        self.per_step_action.setCheckable(True)
+        self.insight = InsightActions(self, view)  # scale, modes, layer overview
         self.fields_action = self._action(view, "Show Dense inputs as &images",
                                           self.model.set_dense_as_images)
         self.fields_action.setCheckable(True)
@@ -252,16 +252,12 @@ class MainWindow(QMainWindow):
             self.model.dims.go_last()
 
     def _on_option(self, name: str) -> None:
-        self.per_step_action.setChecked(self.model.color_mode == "step")
         self.fields_action.setChecked(self.model.dense_as_images)
 
     def _ask_image_shape(self) -> None:
         problem = ask_image_shape(self, self.model)
         if problem:
             self.statusBar().showMessage(problem, 10000)
-
-    def _color_mode(self, per_step: bool) -> None:
-        self.model.set_color_mode("step" if per_step else "run")
 
     # ------------------------------------------------------------ drag and drop
     def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt override
