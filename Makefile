@@ -12,16 +12,19 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-$(VENV)/.installed-all: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e ".[all]"
+# The demo needs TensorFlow and the viewer only: a newcomer's first command stays quick.
+$(VENV)/.installed-demo: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[tensorflow,viewer]"
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e ".[all,dev]"
-	touch $@ $(VENV)/.installed-all
+# Every framework, for the tests; the constraints pin torch's CPU build (PyPI's default torch
+# wheel pulls several GB of CUDA libraries).
+$(VENV)/.installed-dev: pyproject.toml .ci/constraints.txt | $(BIN)/python
+	$(BIN)/pip install -q -c .ci/constraints.txt -e ".[all,dev]"
+	touch $@ $(VENV)/.installed-demo
 
 ## demo: record the origin post's single neuron, then open the recording in the viewer
-demo: $(VENV)/.installed-all
+demo: $(VENV)/.installed-demo
 	@mkdir -p $(OUT)
 	$(BIN)/python -m weightreel.recorder.demo $(OUT)/demo.h5
 	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \

@@ -5,7 +5,9 @@ alternate: plain fit; the origin post's callback (get_weights() appended to a li
 keras.callbacks.TensorBoard(histogram_freq=1); weightreel's WeightRecorder at every batch.
 Each is reported as the median over rounds of its time divided by the plain fit of the same
 round. Then the same ratio for a model of about 10M parameters (fewer batches), and the peak
-RSS growth over 5,000 recorded steps of the MLP. The last line printed is a JSON object.
+RSS growth over 5,000 recorded steps of the MLP. Then the MLP's plain-vs-WeightRecorder ratio
+again with Keras on the JAX and torch backends, each in its own process (KERAS_BACKEND is
+fixed when Keras is imported). The last line printed is a JSON object.
 
     python benchmarks/record_overhead.py            # full run (several minutes)
     python benchmarks/record_overhead.py --quick    # small run (under a minute)
@@ -17,6 +19,7 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -94,11 +97,14 @@ def variants(tmp: str) -> dict:
     }
 
 
-def compare(hidden, samples: int, rounds: int, names, tmp: str) -> dict[str, float]:
+def compare(hidden, samples: int, rounds: int, names, tmp: str,
+            warm_recorder: bool = False) -> dict[str, float]:
     model = mlp(hidden)
     x, y = data(samples)
     timed_fit(model, x, y, [])  # trace and warm up
     make = variants(tmp)
+    if warm_recorder:  # off TensorFlow, Keras' model.to_json imports TensorFlow once (~10 s)
+        timed_fit(model, x, y, make["weightreel"]())
     times: dict[str, list[float]] = {name: [] for name in names}
     for r in range(rounds):
         order = names if r % 2 == 0 else [names[0], *reversed(names[1:])]
@@ -159,12 +165,31 @@ def _peak_rss(run) -> tuple[float, float, float]:
     return (peak - base) / 2**20, (max(half) - base) / 2**20, seconds
 
 
+def other_backend(backend: str, argv: list[str]) -> dict:
+    """This benchmark's MLP comparison in a process whose Keras runs on `backend`."""
+    proc = subprocess.run([sys.executable, __file__, "--backend-only", *argv],
+                          env={**os.environ, "KERAS_BACKEND": backend},
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        return {"error": proc.stderr.strip().splitlines()[-1:]}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a small run, under a minute")
     parser.add_argument("--rounds", type=int, default=None)
+    parser.add_argument("--backend-only", action="store_true",
+                        help="only the MLP, plain against weightreel, on KERAS_BACKEND")
     args = parser.parse_args(argv)
     rounds = args.rounds or (2 if args.quick else 7)
+    if args.backend_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            result = compare((256, 128), 4000 if args.quick else 20000, rounds,
+                             ["plain", "weightreel"], tmp, warm_recorder=True)
+        result["backend"] = keras.backend.backend()
+        print(json.dumps(result))
+        return result
     names = ["plain", "get_weights_list", "tensorboard_histograms", "weightreel",
              "diag_sync_noop_callback", "diag_snapshot_only"]
     result: dict = {"quick": args.quick, "cpu_count": os.cpu_count(),
@@ -178,6 +203,8 @@ def main(argv: list[str] | None = None) -> dict:
                                     ["plain", "weightreel"], tmp)
         print(json.dumps(result["mlp_10m"]), flush=True)
         result["rss"] = rss_growth(500 if args.quick else 5000, tmp)
+    for backend in ("jax", "torch"):
+        result[f"mlp_784_256_128_10_keras_{backend}"] = other_backend(backend, argv or [])
     print(json.dumps(result))
     return result
 

@@ -4,6 +4,7 @@ one weight's trajectory, and peak memory. Runs offscreen; the last line printed 
     python benchmarks/viewer_scrub.py            # 1,000 steps of 1024×1024 float32 (~4 GB)
     python benchmarks/viewer_scrub.py --quick    # 40 steps of 1024×1024
     python benchmarks/viewer_scrub.py --path FILE --var NAME
+    python benchmarks/viewer_scrub.py --quick --scale fixed   # the colour scale (default robust)
 
 Targets: first_frame_s < 1.5, scrub_ms_median < 16, scrub_ms_p95 < 33, play_fps >= 30,
 trajectory_s < 1, peak_rss_mb < 500. Scrub time runs from the slider's change to the heatmap's
@@ -140,7 +141,7 @@ def pump_until(app, condition, timeout: float = 30.0) -> bool:
     return condition()
 
 
-def measure(path: str, name: str, seconds: float) -> dict:
+def measure(path: str, name: str, seconds: float, scale: str | None = None) -> dict:
     rss = PeakRSS()
     t0 = time.perf_counter()
     from weightreel.viewer._qt.errors import ErrorReporter
@@ -149,6 +150,8 @@ def measure(path: str, name: str, seconds: float) -> dict:
 
     app = application()
     window = MainWindow(reporter=ErrorReporter(dialogs=False), restore=False)
+    if scale is not None:
+        window.model.set_color_mode(scale)
     window.resize(1500, 900)
     window.show()
     window.open_file(path)
@@ -263,6 +266,8 @@ def main() -> None:
     parser.add_argument("--side", type=int)
     parser.add_argument("--play-seconds", type=float, default=3.0)
     parser.add_argument("--keep", action="store_true", help="keep the generated file")
+    parser.add_argument("--scale", choices=("fixed", "step", "robust"),
+                        help="the colour scale (default: the viewer's, robust)")
     parser.add_argument("--_generate", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args._generate:
@@ -287,7 +292,7 @@ def main() -> None:
         result = {"steps": steps, "shape": [side, side], "file_gb":
                   round(os.path.getsize(path) / 2**30, 2), "warm_s": warm(path),
                   **baseline(path, name, picks)}
-        result.update(measure(path, name, args.play_seconds))
+        result.update(measure(path, name, args.play_seconds, args.scale))
         naive = result["baseline_read_step_ms"] + result["baseline_setimage_ms"]
         result["scrub_vs_baseline"] = round(result["scrub_ms_median"] / naive, 2)
         result["scrub_vs_baseline_fields"] = round(result["scrub_fields_ms_median"] / naive, 2)

@@ -5,15 +5,20 @@ This package imports only numpy and h5py: it is the contract between recorder an
 
 from ._float16 import Float16OverflowWarning
 from ._layout import FORMAT_VERSION, QUANTILES, SUMMARY_COLUMNS
+from ._text import printable
 from .errors import (
     CorruptRecordingError,
     MissingColumnError,
     NotARecordingError,
     RecordingError,
+    RecordingIndexError,
+    UnknownVariableError,
+    UnsafeRecordingError,
     UnsupportedVersionError,
     WriterLockedError,
 )
 from .reader import Recording, VariableInfo, open_recording
+from .trust import check_untrusted
 from .validate import validate
 from .writer import RecordingWriter, VariableSpec
 
@@ -27,11 +32,16 @@ __all__ = [
     "NotARecordingError",
     "Recording",
     "RecordingError",
+    "RecordingIndexError",
     "RecordingWriter",
+    "UnknownVariableError",
+    "UnsafeRecordingError",
     "UnsupportedVersionError",
     "VariableInfo",
     "VariableSpec",
     "WriterLockedError",
+    "check_untrusted",
     "open_recording",
+    "printable",
     "validate",
 ]

@@ -32,6 +32,7 @@ TEXT_ATTR_BYTES = 64
 # JSON or text documents stored as string datasets under /meta (attributes cap at 64 KiB).
 META_JSON = ("model_config", "optimizer_config", "hyperparameters", "versions", "source", "extra")
 META_TEXT = ("model_name", "notes")
+MAX_DOCUMENT_BYTES = 1 << 20  # a longer metadata document is kept clipped, never parsed
 
 # Variable dataset attributes.
 VAR_ATTRS = ("layer", "layer_class", "role", "trainable", "dtype", "order")

@@ -10,7 +10,14 @@ from typing import Any
 import h5py
 import numpy as np
 
-from ._layout import META_JSON, META_TEXT, RUN_ATTR_FINISHED, RUN_ATTRS_TEXT, TEXT_ATTR_BYTES
+from ._layout import (
+    MAX_DOCUMENT_BYTES,
+    META_JSON,
+    META_TEXT,
+    RUN_ATTR_FINISHED,
+    RUN_ATTRS_TEXT,
+    TEXT_ATTR_BYTES,
+)
 
 STRING = h5py.string_dtype("utf-8")
 
@@ -61,22 +68,36 @@ def write_documents(meta: h5py.Group, values: dict[str, Any]) -> None:
 
 
 def read_metadata(meta: h5py.Group) -> dict[str, Any]:
-    """All of /meta as one dict: attributes as text/bool, JSON documents parsed."""
+    """All of /meta as one dict: attributes as text/bool, JSON documents parsed.
+
+    A document longer than MAX_DOCUMENT_BYTES characters is kept as its clipped text, unparsed:
+    a file may not make a reader format a document of any size."""
     out: dict[str, Any] = {}
     for key, value in meta.attrs.items():
         if isinstance(value, (bytes, np.bytes_)):
             value = value.rstrip(b"\0").decode("utf-8", "replace")
         elif key == RUN_ATTR_FINISHED:
-            value = bool(value)
+            value = bool(np.asarray(value).reshape(-1)[0]) if np.size(value) else False
         out[key] = value.item() if isinstance(value, np.generic) else value
     for key, ds in meta.items():
         if not isinstance(ds, h5py.Dataset):
             continue
-        text = ds.asstr()[()] if ds.dtype.kind in "OS" else str(ds[()])
-        if key in META_JSON:
+        text = _document_text(ds)
+        if len(text) > MAX_DOCUMENT_BYTES:
+            text = text[:MAX_DOCUMENT_BYTES] + f" ... (clipped at {MAX_DOCUMENT_BYTES} characters)"
+        elif key in META_JSON:
             try:
                 text = json.loads(text)
-            except ValueError:
-                pass
+            except (ValueError, RecursionError):
+                pass  # shown as text, marked as not valid JSON
         out[key] = text
     return out
+
+
+def _document_text(ds: h5py.Dataset) -> str:
+    if ds.dtype.kind in "OS" and ds.shape == ():
+        value = ds[()]
+        if isinstance(value, bytes):
+            return value.decode("utf-8", "replace")
+        return str(value)
+    return str(ds[()]) if ds.size <= MAX_DOCUMENT_BYTES else f"({ds.dtype} array {ds.shape})"

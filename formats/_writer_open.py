@@ -204,10 +204,12 @@ class WriterFile:
         self.num_steps = self.num_epochs = 0
         self._resuming = False
         self._last = {"step": -1, "epoch": 0, "batch": -1}
+        self.format_version = L.FORMAT_VERSION
         f.flush()
 
     def _load(self, f: h5py.File, metadata: dict[str, Any]) -> None:
-        self._version = check_identity(self.path, f)  # appending keeps a file's version
+        self.format_version = check_identity(self.path, f)  # appending keeps the file's version
+        self._version = self.format_version
         try:
             self._committed = f[L.COMMITTED]
             self.num_steps, self.num_epochs = (int(x) for x in self._committed[:2])
@@ -251,7 +253,7 @@ class WriterFile:
                 layer_class=str(ds.attrs.get("layer_class", "")),
                 role=str(ds.attrs.get("role", "")),
                 trainable=bool(ds.attrs.get("trainable", True)),
-                layout=str(ds.attrs.get("layout", "")),
+                layout=_text(ds.attrs.get("layout", "")),
             )
             summary = f[L.SUMMARIES][name]
             var = _Variable(spec, ds, summary, sample_indices(math.prod(spec.shape)))
@@ -263,6 +265,10 @@ class WriterFile:
             self._vars[name] = var
             self._steps.add(ds)
             self._steps.add(summary)
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
 def _datasets(group: h5py.Group) -> list[tuple[str, h5py.Dataset]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
 from typing import Any
@@ -9,29 +10,34 @@ from typing import Any
 import numpy as np
 
 from . import _layout as L
+from ._reading import file_errors
+from ._text import printable, printable_lines
 from .health import Health, check_health
-from .reader import Recording
+from .reader import Recording, VariableInfo
 
 LAYER_KEYS = ("units", "filters", "kernel_size", "strides", "pool_size", "activation", "rate",
               "padding", "use_bias", "batch_shape", "batch_input_shape", "input_dim",
               "output_dim", "target_shape")
 MAX_LAYERS = 40
 MAX_TEXT_LINES = 12
+MAX_VARIABLES = 200  # lines: a file with a million variables gets a bounded listing
+MAX_NAMES = 60
 
 
 def describe(rec: Recording) -> str:
     """Everything needed to understand a recording without the script that made it."""
-    sections = [_run(rec), _model(rec), _variables(rec), _steps(rec), _scalars(rec),
-                _health(rec)]
-    return "\n\n".join(s for s in sections if s) + "\n"
+    with file_errors(rec.path):
+        sections = [_run(rec), _model(rec), _variables(rec), _steps(rec), _scalars(rec),
+                    _health(rec)]
+    return printable_lines("\n\n".join(s for s in sections if s)) + "\n"
 
 
 # --------------------------------------------------------------------------- run
 def _run(rec: Recording) -> str:
-    meta = rec.metadata
+    meta = {k: printable(v) if isinstance(v, str) else v for k, v in rec.metadata.items()}
     lines = [f"Recording {rec.path}",
-             f"  format      weightreel {rec.format_version}, created {rec.created}"
-             f" by {rec.creator or 'unknown'}"]
+             f"  format      weightreel {rec.format_version}, created {_clip(rec.created)}"
+             f" by {_clip(rec.creator) or 'unknown'}"]
     framework = " ".join(x for x in (meta.get("framework"), meta.get("framework_version")) if x)
     lines.append(f"  framework   {framework or 'not recorded'}"
                  + (f" on host {meta['host']}" if meta.get("host") else ""))
@@ -61,7 +67,7 @@ def _status(rec: Recording) -> str:
 # --------------------------------------------------------------------------- model
 def _model(rec: Recording) -> str:
     meta = rec.metadata
-    lines = [f"Model {meta.get('model_name') or '(unnamed)'}"]
+    lines = [f"Model {_clip(str(meta.get('model_name') or '(unnamed)'))}"]
     config = meta.get("model_config")
     if config:
         lines += _layers(config)
@@ -70,9 +76,9 @@ def _model(rec: Recording) -> str:
     if meta.get("hyperparameters"):
         lines.append(f"  hyperparams {_document(_hyperparameters(meta['hyperparameters']))}")
     if meta.get("notes"):
-        notes = str(meta["notes"]).strip().splitlines()
-        lines.append("  notes       " + (notes[0] if notes else ""))
-        lines += ["              " + n for n in notes[1:MAX_TEXT_LINES]]
+        notes = str(meta["notes"])[:64 * 1024].strip().splitlines()
+        lines.append("  notes       " + (_clip(notes[0]) if notes else ""))
+        lines += ["              " + _clip(n) for n in notes[1:MAX_TEXT_LINES]]
         if len(notes) > MAX_TEXT_LINES:
             lines.append(f"              ... ({len(notes) - MAX_TEXT_LINES} more lines)")
     extra = meta.get("extra")
@@ -125,9 +131,10 @@ def _layer_line(layer: Any) -> str:
 
 # --------------------------------------------------------------------------- variables
 def _variables(rec: Recording) -> str:
-    infos = list(rec.variables.values())
-    total = sum(v.size for v in infos)
-    lines = [f"Variables {len(infos)} ({_count(total)} values per step)"]
+    every = [_printable_info(v) for v in rec.variables.values()]
+    total = sum(v.size for v in every)
+    lines = [f"Variables {len(every)} ({_count(total)} values per step)"]
+    infos = every[:MAX_VARIABLES]
     width = max([len(v.name) for v in infos] + [4])
     dtypes = [v.dtype if v.dtype == v.stored_dtype else f"{v.dtype} stored as {v.stored_dtype}"
               for v in infos]
@@ -141,10 +148,18 @@ def _variables(rec: Recording) -> str:
             extra.append("non-trainable")
         lines.append(f"  {v.name:<{width}}  {shape:<{shape_width}} {dtype:<{dtype_width}}  "
                      f"{', '.join(extra)}".rstrip())
+    if len(every) > MAX_VARIABLES:
+        lines.append(f"  ... ({len(every) - MAX_VARIABLES} more)")
     return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- steps
+def _printable_info(v: VariableInfo) -> VariableInfo:
+    return dataclasses.replace(v, name=_clip(v.name, 120), dtype=_clip(v.dtype, 40),
+                               layer=_clip(v.layer, 80), layer_class=_clip(v.layer_class, 80),
+                               role=_clip(v.role, 40))
+
+
 def _steps(rec: Recording) -> str:
     n = rec.num_steps
     lines = [f"Steps {n}"]
@@ -171,9 +186,15 @@ def _row_bytes(rec: Recording) -> int:
 
 
 def _scalars(rec: Recording) -> str:
-    step = ", ".join(rec.scalar_names) or "none"
-    epoch = ", ".join(rec.epoch_scalar_names) or "none"
+    step = _names(rec.scalar_names)
+    epoch = _names(rec.epoch_scalar_names)
     return f"Scalars\n  per step    {step}\n  per epoch   {epoch}"
+
+
+def _names(names: list[str]) -> str:
+    shown = ", ".join(_clip(n, 80) for n in names[:MAX_NAMES])
+    more = f" ... ({len(names) - MAX_NAMES} more)" if len(names) > MAX_NAMES else ""
+    return (shown + more) or "none"
 
 
 # --------------------------------------------------------------------------- health
@@ -186,10 +207,10 @@ def _health(rec: Recording) -> str:
     lines = ["Health",
              "  weights     " + ("all finite" if first is None else
                                  f"first NaN/Inf at step {health.step(first)} (row {first})")]
-    bad_scalars = {n: r for n, r in health.scalars.items() if r is not None}
+    bad_scalars = {_clip(n, 80): r for n, r in health.scalars.items() if r is not None}
     lines.append("  scalars     " + (", ".join(f"{n} not finite from step {health.step(r)}"
                                                for n, r in bad_scalars.items()) or "all finite"))
-    bad_epochs = {n: e for n, e in health.epoch_scalars.items() if e is not None}
+    bad_epochs = {_clip(n, 80): e for n, e in health.epoch_scalars.items() if e is not None}
     if bad_epochs:
         lines.append("  per epoch   " + ", ".join(f"{n} not finite from epoch {e}"
                                                  for n, e in bad_epochs.items()))
@@ -198,13 +219,14 @@ def _health(rec: Recording) -> str:
 
 
 def _health_table(health: Health) -> list[str]:
-    width = max([len(v.name) for v in health.variables] + [8])
+    names = [_clip(v.name, 120) for v in health.variables[:MAX_VARIABLES]]
+    width = max([len(n) for n in names] + [8])
     lines = [f"  {'variable':<{width}}  {'first NaN/Inf':<14}  largest norm jump (x previous step)"]
-    for v in health.variables:
+    for v, name in zip(health.variables, names, strict=False):  # at most MAX_VARIABLES
         first = "none" if v.first_nonfinite is None else f"step {health.step(v.first_nonfinite)}"
         jump = ("-" if v.jump is None else
                 f"x{_ratio(v.jump_ratio)} at step {health.step(v.jump)}")
-        lines.append(f"  {v.name:<{width}}  {first:<14}  {jump}")
+        lines.append(f"  {name:<{width}}  {first:<14}  {jump}")
     return lines
 
 
@@ -214,13 +236,21 @@ def _ratio(value: float) -> str:
 
 # --------------------------------------------------------------------------- formatting
 def _document(value: Any) -> str:
-    """A JSON metadata document on one line; one that the reader could not parse says so."""
+    """A JSON metadata document on one line; one that the reader could not parse says so.
+
+    The reader parses documents up to 1 MiB; clipping comes before joining, so the work is
+    bounded by that, whatever the file holds."""
     if isinstance(value, str):
+        if len(value) > L.MAX_DOCUMENT_BYTES:
+            return _clip("(over 1 MiB, not parsed) " + " ".join(value[:1000].split()))
         try:
             json.loads(value)
-        except ValueError:
-            return _clip("(not valid JSON) " + " ".join(value.split()))
-    return _inline(value)
+        except (ValueError, RecursionError):
+            return _clip("(not valid JSON) " + " ".join(value[:1000].split()))
+    try:
+        return _inline(value)
+    except RecursionError:
+        return "(nested too deeply to show)"
 
 
 def _inline(value: Any, limit: int = 200) -> str:
@@ -242,7 +272,8 @@ def _compact(value: Any) -> str:
 
 
 def _clip(text: str, limit: int = 200) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    """At most `limit` characters of file text, on one line (control characters escaped)."""
+    return printable(text if len(text) <= limit else text[: limit - 3] + "...")
 
 
 def _count(n: int) -> str:
@@ -262,7 +293,10 @@ def _bytes(n: float) -> str:
 def _when(t: float) -> str:
     if not np.isfinite(t):
         return "?"
-    return _dt.datetime.fromtimestamp(t, _dt.timezone.utc).isoformat(timespec="seconds")
+    try:
+        return _dt.datetime.fromtimestamp(t, _dt.timezone.utc).isoformat(timespec="seconds")
+    except (OverflowError, ValueError, OSError):
+        return f"? ({t:g} s)"
 
 
 def _duration(seconds: float) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import fcntl
 import os
 import time
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -15,26 +14,23 @@ import numpy as np
 from . import _layout as L
 from ._h5 import check_identity, describe_os_error, open_h5_read
 from ._meta import read_metadata
-from .errors import CorruptRecordingError, MissingColumnError, RecordingError
-
-
-@dataclass(frozen=True)
-class VariableInfo:
-    """One recorded variable: its name (path), shape per step, and what it is in the model."""
-
-    name: str
-    shape: tuple[int, ...]
-    dtype: str  # the dtype in the model
-    stored_dtype: str  # the dtype in the file
-    layer: str
-    layer_class: str
-    role: str
-    trainable: bool
-    layout: str = ""  # the recorded axis layout (1.1), e.g. "oihw"; "" = Keras, by shape
-
-    @property
-    def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
+from ._reading import (
+    READ_ERRORS,
+    VariableInfo,
+    _collect,
+    _first_line,
+    _flag,
+    _identity,
+    _text,
+)
+from .errors import (
+    CorruptRecordingError,
+    MissingColumnError,
+    RecordingError,
+    RecordingIndexError,
+    UnknownVariableError,
+)
+from .trust import check_claims, survey
 
 
 def open_recording(path: str | os.PathLike) -> Recording:
@@ -60,15 +56,20 @@ class Recording:
         self.close()  # else HDF5 hands back the open file, stale metadata and all
         f = open_h5_read(self.path)
         try:
+            facts = survey(self.path, f)  # headers only: refuses links, external data, VDS
             self.format_version = check_identity(self.path, f)
             self._bind(f)
+            check_claims(self.path, facts, self.num_steps, self.num_epochs,
+                         os.path.getsize(self.path))
         except RecordingError:
+            self.close()
             f.close()
             raise
-        except (KeyError, OSError, ValueError, TypeError, RuntimeError) as exc:
+        except READ_ERRORS as exc:
+            self.close()
             f.close()
             raise CorruptRecordingError(
-                self.path, f"is missing or has broken parts ({exc})") from None
+                self.path, f"is missing or has broken parts ({_first_line(exc)})") from None
         self._file = f
 
     def _bind(self, f: h5py.File) -> None:
@@ -79,22 +80,31 @@ class Recording:
             raise CorruptRecordingError(
                 self.path, f"is missing {', '.join('/' + m for m in missing)}")
         committed = f[L.COMMITTED]
-        if committed.shape != (2,) or committed.dtype.kind != "i":
+        if not isinstance(committed, h5py.Dataset) or committed.shape != (2,) \
+                or committed.dtype.kind != "i":
             raise CorruptRecordingError(self.path, "has a malformed /committed dataset")
         self._committed_offset = committed.id.get_offset()
         self._identity = _identity(self.path)
-        self._timeline = {c: f[L.TIMELINE][c] for c in L.TIMELINE_COLUMNS}
-        self._datasets = _collect(f[L.VARIABLES])
-        self._summaries = _collect(f[L.SUMMARIES])
-        self._scalar_sets = _collect(f[L.STEP_SCALARS])
-        self._epoch_sets = _collect(f[L.EPOCH_SCALARS])
-        self._meta_group = f[L.META]
+        self._timeline = {c: self._need(f, f"{L.TIMELINE}/{c}", h5py.Dataset)
+                          for c in L.TIMELINE_COLUMNS}
+        self._datasets = _collect(self._need(f, L.VARIABLES, h5py.Group))
+        self._summaries = _collect(self._need(f, L.SUMMARIES, h5py.Group))
+        self._scalar_sets = _collect(self._need(f, L.STEP_SCALARS, h5py.Group))
+        self._epoch_sets = _collect(self._need(f, L.EPOCH_SCALARS, h5py.Group))
+        self._meta_group = self._need(f, L.META, h5py.Group)
         self.num_steps, self.num_epochs = self._read_committed(committed)
         if self.num_steps < 0 or self.num_epochs < 0:
             raise CorruptRecordingError(
                 self.path, f"has negative committed counts ({self.num_steps}, {self.num_epochs})")
         self._check_lengths()
         self._forget_cached()
+
+    def _need(self, f: h5py.File, name: str, kind: type) -> Any:
+        obj = f[name]
+        if not isinstance(obj, kind):
+            raise CorruptRecordingError(self.path, f"/{name} should be a {kind.__name__.lower()}"
+                                                   f" but is a {type(obj).__name__.lower()}")
+        return obj
 
     def _read_committed(self, committed: h5py.Dataset) -> tuple[int, int]:
         if self._committed_offset is not None:
@@ -111,7 +121,7 @@ class Recording:
         short = [f"/{root}/{name}"
                  for root, sets in ((L.TIMELINE, self._timeline), (L.VARIABLES, self._datasets),
                                     (L.SUMMARIES, self._summaries))
-                 for name, ds in sets.items() if ds.shape[0] < self.num_steps]
+                 for name, ds in sets.items() if (ds.shape or (0,))[0] < self.num_steps]
         if short:
             raise CorruptRecordingError(
                 self.path, f"has {self.num_steps} committed steps but shorter datasets: "
@@ -139,7 +149,7 @@ class Recording:
         if self._file is not None and stamp[:2] == self._identity[:2]:
             try:
                 counts = self._read_committed(self._file[L.COMMITTED])
-            except (OSError, ValueError, KeyError) as exc:
+            except READ_ERRORS as exc:
                 raise describe_os_error(self.path, exc) from None
             if counts == (self.num_steps, self.num_epochs) and self._writer_holds_file():
                 self._identity = stamp  # rows were written, none committed yet
@@ -191,8 +201,10 @@ class Recording:
     # ----------------------------------------------------------------- description
     @cached_property
     def metadata(self) -> dict[str, Any]:
-        """Run metadata: framework, host, started, ended, finished, model_config, notes, ..."""
-        return read_metadata(self._meta_group)
+        """Run metadata: framework, host, started, ended, finished, model_config, notes, ...
+
+        A document longer than 1 MiB is kept as its first 1 MiB of text, unparsed."""
+        return self._guarded(lambda: read_metadata(self._meta_group))
 
     @property
     def float16_overflow_step(self) -> int | None:
@@ -205,11 +217,11 @@ class Recording:
 
     @property
     def creator(self) -> str:
-        return _text(self._file.attrs.get(L.ATTR_CREATOR, ""))
+        return self._guarded(lambda: _text(self._file.attrs.get(L.ATTR_CREATOR, "")))
 
     @property
     def created(self) -> str:
-        return _text(self._file.attrs.get(L.ATTR_CREATED, ""))
+        return self._guarded(lambda: _text(self._file.attrs.get(L.ATTR_CREATED, "")))
 
     @property
     def finished(self) -> bool:
@@ -217,6 +229,9 @@ class Recording:
 
     @cached_property
     def variables(self) -> dict[str, VariableInfo]:
+        return self._guarded(self._variable_infos)
+
+    def _variable_infos(self) -> dict[str, VariableInfo]:
         infos = {}
         for name, ds in self._datasets.items():
             a = ds.attrs
@@ -224,7 +239,8 @@ class Recording:
                 name=name, shape=tuple(ds.shape[1:]), dtype=_text(a.get("dtype", ds.dtype)),
                 stored_dtype=str(ds.dtype), layer=_text(a.get("layer", "")),
                 layer_class=_text(a.get("layer_class", "")), role=_text(a.get("role", "")),
-                trainable=bool(a.get("trainable", True)), layout=_text(a.get("layout", "")))
+                trainable=_flag(a.get("trainable", True)), layout=_text(a.get("layout", "")),
+                source_dtype=_text(a.get("source_dtype", "")))
         return infos
 
     @property
@@ -237,7 +253,7 @@ class Recording:
 
     # ----------------------------------------------------------------- timeline
     def _column(self, name: str) -> np.ndarray:
-        return self._timeline[name][: self.num_steps]
+        return self._guarded(lambda: self._timeline[name][: self.num_steps])
 
     @cached_property
     def steps(self) -> np.ndarray:
@@ -258,23 +274,28 @@ class Recording:
 
     def index_of_step(self, step: int) -> int:
         """Position of global step `step`, or of the last recorded step before it."""
-        i = int(np.searchsorted(self.steps, step, side="right")) - 1
+        i = self._guarded(lambda: int(np.searchsorted(self.steps, step, side="right"))) - 1
         return max(i, 0)
 
     # ----------------------------------------------------------------- arrays
     def _position(self, index: int) -> int:
-        i = int(index)
+        try:
+            i = int(index)
+        except (TypeError, ValueError, OverflowError):
+            raise RecordingIndexError(self.path, f"step index {index!r} is not a whole number") \
+                from None
         if i < 0:
             i += self.num_steps
         if not 0 <= i < self.num_steps:
-            raise IndexError(f"step index {index} out of range for {self.num_steps} steps")
+            raise RecordingIndexError(
+                self.path, f"step index {index} out of range for {self.num_steps} steps")
         return i
 
     def _dataset(self, name: str) -> h5py.Dataset:
         try:
             return self._datasets[name]
         except KeyError:
-            raise KeyError(f"no variable {name!r} in {self.path}") from None
+            raise UnknownVariableError(self.path, f"no variable {name!r}") from None
 
     def read(self, name: str, index: int) -> np.ndarray:
         """The value of variable `name` at timeline position `index`, in its stored dtype."""
@@ -291,15 +312,23 @@ class Recording:
     def read_element(self, name: str, element: tuple[int, ...] | int, start: int = 0,
                      stop: int | None = None) -> np.ndarray:
         """The trajectory of one element (index tuple, or flat index) over positions start:stop."""
-        info = self.variables[name]
-        if isinstance(element, (int, np.integer)):
-            element = np.unravel_index(int(element), info.shape) if info.shape else ()
-        stop = self.num_steps if stop is None else min(stop, self.num_steps)
         ds = self._dataset(name)
-        return self._guarded(lambda: ds[(slice(start, stop), *tuple(int(e) for e in element))])
+        info = self.variables[name]
+        try:
+            if isinstance(element, (int, np.integer)):
+                element = np.unravel_index(int(element), info.shape) if info.shape else ()
+            where = tuple(int(e) for e in element)
+        except (ValueError, TypeError) as exc:
+            raise RecordingIndexError(self.path, f"element {element!r} of {name!r}: "
+                                                 f"{_first_line(exc)}") from None
+        stop = self.num_steps if stop is None else min(stop, self.num_steps)
+        return self._guarded(lambda: ds[(slice(start, stop), *where)])
 
     def read_rows(self, name: str, positions: np.ndarray) -> np.ndarray:
         """Values at sorted `positions`, shaped (n, *shape): one strided read when evenly spaced."""
+        positions = np.asarray(positions, dtype=np.int64).reshape(-1)
+        if positions.size == 0:
+            raise RecordingIndexError(self.path, "no positions to read")
         first, last = int(positions[0]), int(positions[-1])
         if positions.size == 1:
             return self.read_range(name, first, first + 1)
@@ -311,7 +340,12 @@ class Recording:
     def _guarded(self, read):
         try:
             return read()
-        except (OSError, RuntimeError, ValueError) as exc:
+        except RecordingError:
+            raise
+        except MemoryError:
+            raise CorruptRecordingError(self.path, "needs more memory to read than is free") \
+                from None
+        except READ_ERRORS as exc:
             raise describe_os_error(self.path, exc) from None
 
     # ----------------------------------------------------------------- scalars and summaries
@@ -321,14 +355,16 @@ class Recording:
 
     def scalar(self, name: str) -> np.ndarray:
         """A per-step scalar (loss, metrics, learning_rate) at every position; NaN where missing."""
-        return self._guarded(lambda: self._scalar_sets[name][: self.num_steps])
+        ds = self._named(self._scalar_sets, name, "step scalar")
+        return self._guarded(lambda: ds[: self.num_steps])
 
     @property
     def epoch_scalar_names(self) -> list[str]:
         return [n for n in self._epoch_sets if n != L.EPOCH_COLUMN]
 
     def epoch_scalar(self, name: str) -> np.ndarray:
-        return self._guarded(lambda: self._epoch_sets[name][: self.num_epochs])
+        ds = self._named(self._epoch_sets, name, "epoch scalar")
+        return self._guarded(lambda: ds[: self.num_epochs])
 
     @property
     def epoch_numbers(self) -> np.ndarray:
@@ -351,7 +387,8 @@ class Recording:
     def summary(self, name: str, start: int = 0, stop: int | None = None) -> np.ndarray:
         """Summary rows (see summary_columns) of variable `name`, shaped (n, columns)."""
         stop = self.num_steps if stop is None else min(stop, self.num_steps)
-        return self._guarded(lambda: self._summaries[name][start:stop])
+        ds = self._named(self._summaries, name, "summary")
+        return self._guarded(lambda: ds[start:stop])
 
     def summary_column(self, name: str, column: str) -> np.ndarray:
         """One summary column of variable `name` at every position.
@@ -365,30 +402,11 @@ class Recording:
                 self.path, f"has no summary column {column!r} (format {self.format_version}; "
                 + ("update_norm was added in format 1.1" if column == L.UPDATE_NORM
                    else f"columns: {', '.join(self.summary_columns)}") + ")") from None
-        return self._guarded(lambda: self._summaries[name][: self.num_steps, j])
+        ds = self._named(self._summaries, name, "summary")
+        return self._guarded(lambda: ds[: self.num_steps, j])
 
-
-def _collect(group: h5py.Group) -> dict[str, h5py.Dataset]:
-    found: list[tuple[int, str, h5py.Dataset]] = []
-
-    def visit(name: str, obj: Any) -> None:
-        if isinstance(obj, h5py.Dataset):
-            found.append((int(obj.attrs.get("order", len(found))), name, obj))
-
-    group.visititems(visit)
-    return {name: ds for _, name, ds in sorted(found, key=lambda t: t[0])}
-
-
-def _identity(path: str) -> tuple[int, int, int, int]:
-    """Which file `path` is (device, inode), and its size and modification time."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return (-1, -1, -1, -1)
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return str(value)
+    def _named(self, sets: dict[str, h5py.Dataset], name: str, what: str) -> h5py.Dataset:
+        try:
+            return sets[name]
+        except KeyError:
+            raise UnknownVariableError(self.path, f"no {what} {name!r}") from None

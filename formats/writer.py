@@ -96,10 +96,12 @@ class RecordingWriter(WriterFile):
             return
         if self.num_steps:
             raise RecordingError(self.path, f"cannot add variable {name!r} after steps exist")
+        source = "bfloat16" if str(spec.dtype) == "bfloat16" else ""  # numpy has no bfloat16
+        dtype = np.dtype("float32") if source else np.dtype(spec.dtype)
         try:
             L.split_name(name)
             L.check_layout(spec.layout, spec.shape)
-            store = self._storage_dtype(np.dtype(spec.dtype))
+            store = self._storage_dtype(dtype)
             capacity = self._steps.capacity
             data = create_rows(self._group_for(L.VARIABLES, name), name.split("/")[-1],
                                tuple(spec.shape), store, capacity, self.compression)
@@ -109,10 +111,11 @@ class RecordingWriter(WriterFile):
         except (ValueError, TypeError) as exc:
             raise RecordingError(self.path, f"cannot store variable {name!r}: {exc}") from None
         attrs = {"layer": spec.layer, "layer_class": spec.layer_class, "role": spec.role,
-                 "trainable": bool(spec.trainable), "dtype": str(np.dtype(spec.dtype)),
+                 "trainable": bool(spec.trainable), "dtype": str(dtype),
                  "order": len(self._vars)}
-        if spec.layout and str(self._file.attrs.get(L.ATTR_VERSION, "")) != "1.0":
-            attrs["layout"] = spec.layout  # added in 1.1
+        if self.format_version != "1.0":  # a 1.0 file appended to stays 1.0
+            attrs.update({k: v for k, v in (("layout", spec.layout), ("source_dtype", source))
+                          if v})
         for key, value in attrs.items():
             data.attrs[key] = value
         summary.attrs["columns"] = list(columns)
@@ -169,6 +172,8 @@ class RecordingWriter(WriterFile):
             for name, a in values.items():
                 self.declare(name, VariableSpec(tuple(a.shape), str(a.dtype)))
         self._check_arrays(values)
+        values = {n: a.astype(np.float32) if a.dtype.name == "bfloat16" else a
+                  for n, a in values.items()}
         row = self.num_steps
         self._steps.ensure(row + 1)
         stored = {n: as_stored(values[n], v.data.dtype) for n, v in self._vars.items()}

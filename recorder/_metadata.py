@@ -9,14 +9,20 @@ from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-_PACKAGES = ("keras", "tensorflow", "numpy", "h5py", "weightreel")
+_PACKAGES = ("numpy", "h5py", "weightreel")
+_BACKEND_PACKAGES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
 
 
 def model_metadata(model: Any, optimizer: Any = None) -> dict[str, Any]:
-    """Metadata for a recording of `model`; parts that cannot be had are left out."""
-    found = versions()
-    meta: dict[str, Any] = {"framework": "keras", "framework_version": found.get("keras", "")}
+    """Metadata for a recording of `model`; parts that cannot be had are left out.
+
+    The versions name Keras, its backend and the backend's framework only: a framework that is
+    installed but not used is left out.
+    """
     backend = _backend()
+    found = versions("keras", *([_BACKEND_PACKAGES[backend]] if backend in _BACKEND_PACKAGES
+                                else []))
+    meta: dict[str, Any] = {"framework": "keras", "framework_version": found.get("keras", "")}
     if backend:
         found["keras_backend"] = backend
     meta["versions"] = found
@@ -33,9 +39,10 @@ def model_metadata(model: Any, optimizer: Any = None) -> dict[str, Any]:
     return meta
 
 
-def versions() -> dict[str, str]:
+def versions(*frameworks: str) -> dict[str, str]:
+    """Python, platform, and the versions of `frameworks` and of weightreel's own needs."""
     found = {"python": sys.version.split()[0], "platform": platform.platform()}
-    for package in _PACKAGES:
+    for package in (*frameworks, *_PACKAGES):
         try:
             found[package] = version(package)
         except PackageNotFoundError:

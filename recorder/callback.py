@@ -290,6 +290,7 @@ class WeightRecorder(keras.callbacks.Callback):
             self._drop_if_stopped()
 
     def _record(self, batch: int, logs: Mapping[str, Any] | None) -> None:
+        _sync_live_state(self)
         self.recorder.record(step=self._step, epoch=self._epoch + self._epoch_offset,
                              batch=batch, scalars=logs)
         self._drop_if_stopped()
@@ -310,6 +311,17 @@ class WeightRecorder(keras.callbacks.Callback):
         recorder, self.recorder = self.recorder, None
         if recorder is not None:
             recorder.close(finished)
+
+
+def _sync_live_state(callback: keras.callbacks.Callback) -> None:
+    """Put the model's live values back into its variables before they are read.
+
+    During an epoch, Keras' JAX trainer keeps the live values in its own state and empties the
+    variables; reading `Callback.model` (the public route) makes it put them back. On the other
+    backends the variables are always live. tests/test_recorder_backends.py fails if a Keras
+    release changes this.
+    """
+    _ = callback.model
 
 
 def _check_save_freq(save_freq: str | int) -> str | int:

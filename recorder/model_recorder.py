@@ -195,7 +195,11 @@ class ModelRecorder:
         """
         if self._worker is None or not self._check():
             return False
-        arrays = self._snapshot()
+        try:
+            arrays = self._snapshot()
+        except Exception as exc:  # noqa: BLE001 - a variable that cannot be read stops recording
+            self._stop_reading(exc)
+            return False
         values = _numbers(scalars)
         if "learning_rate" not in values and self._learning_rate is not None:
             values["learning_rate"] = self._read_learning_rate()
@@ -253,6 +257,13 @@ class ModelRecorder:
             self._fail(worker.error)
             return False
         return True
+
+    def _stop_reading(self, exc: BaseException) -> None:
+        worker, self._worker = self._worker, None
+        self._finalizer.detach()
+        worker.close(False)
+        self._fail(RecordingError(self.filepath, "cannot read the model's variables: "
+                                  f"{type(exc).__name__}: {exc}".strip()))
 
     def _fail(self, exc: BaseException) -> None:
         self.error = exc
@@ -320,6 +331,7 @@ def _lr_reader(optimizer: Any):
 def _numbers(values: Mapping[str, Any] | None) -> dict[str, float]:
     out: dict[str, float] = {}
     for key, value in (values or {}).items():
+        value = value.detach() if hasattr(value, "detach") else value  # a torch loss tensor
         if isinstance(value, numbers.Number) or np.ndim(value) == 0:
             try:
                 out[str(key)] = float(value)

@@ -18,6 +18,7 @@ from test_cli_support import (
     run_cli,
 )
 
+from weightreel.formats import FORMAT_VERSION
 from weightreel.viewer.cli import main
 
 COMMANDS = ("info", "validate", "view", "slice", "export", "plot")
@@ -49,7 +50,8 @@ def test_info_describes_run_model_variables_steps_and_scalars(recording: Path) -
     result = run_cli("info", recording)
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    for text in ("format      weightreel 1.1", "tensorflow 2.16.1", "testhost", "finished",
+    for text in (f"format      weightreel {FORMAT_VERSION}", "tensorflow 2.16.1", "testhost",
+                 "finished",
                  "Model tiny_convnet", "Conv2D", "filters=4", "units=3", "class_name=SGD",
                  "batch_size=8", "synthetic recording for CLI tests", "second line",
                  "dense/kernel", "4x3", "3x3x2x4", "float32", "bias", "python=3.11",

@@ -17,9 +17,11 @@ from weightreel.formats import open_recording
 from weightreel.recorder import ModelRecorder
 
 CHECKED_IN = ["origin_demo.h5", "digits_mlp.h5", "digits_cnn.h5", "custom_loop_tf.h5",
-              "custom_loop_numpy.h5", "diverging_mlp.h5"]
+              "custom_loop_numpy.h5", "diverging_mlp.h5", "torch_cnn.h5", "lightning_mlp.h5",
+              "flax_mlp.h5", "keras_jax.h5"]
 SCRIPTS = ["origin_demo.py", "digits_mlp.py", "digits_cnn.py", "custom_loop_tf.py",
-           "custom_loop_numpy.py", "diverging_mlp.py"]
+           "custom_loop_numpy.py", "diverging_mlp.py", "torch_cnn.py", "lightning_mlp.py",
+           "flax_mlp.py", "keras_jax.py"]
 
 
 def test_demo_module_records_the_origin_demo(tmp_path):
@@ -48,6 +50,22 @@ def test_sample_scripts_write_recordings(tmp_path, samples_dir, monkeypatch, scr
     rec = open_recording(out)
     assert rec.num_steps > 10 and rec.variable_names
     assert rec.metadata["finished"] is True and "loss" in rec.scalar_names + ["loss"]
+
+
+@pytest.mark.parametrize("script, framework", [
+    ("torch_cnn.py", "torch"), ("lightning_mlp.py", "torch"), ("flax_mlp.py", "jax"),
+    ("keras_jax.py", "keras")])
+def test_other_framework_samples_write_recordings(tmp_path, samples_dir, script, framework):
+    # Each in its own process: keras_jax.py needs a fresh Keras, the others their framework.
+    out = tmp_path / "out.h5"
+    proc = subprocess.run([sys.executable, str(samples_dir / script), str(out), "1"],
+                          capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rec = open_recording(out)
+    assert rec.num_steps > 10 and rec.metadata["finished"] is True
+    assert rec.metadata["framework"] == framework and "loss" in rec.scalar_names
+    loss = rec.scalar("loss")
+    assert loss[-3:].mean() < loss[1:4].mean()  # it learns
 
 
 def test_diverging_sample_learns_then_blows_up(samples_dir):

@@ -146,7 +146,7 @@ def test_spec_reader_reads_what_the_writer_wrote(tmp_path: Path, crash: bool) ->
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     data = read_spec(path)
-    assert data["version"] == "1.1"
+    assert data["version"] == "1.1"  # what this writer writes
     t = data["timeline"]
     assert t["step"].tolist() == [100 + 2 * r for r in range(7)]
     assert t["epoch"].tolist() == [r // 4 for r in range(7)]

@@ -166,6 +166,7 @@ def test_small_variable_shows_every_weight_over_time(qtbot, window, recording):
 
 
 def test_colour_scale_fixed_over_run_or_per_step(qtbot, window, recording):
+    window.insight.scale_actions["fixed"].trigger()
     view = open_and_wait(qtbot, window, recording, step=0)
     run_levels = view.heatmap.levels
     window.model.dims.set_index(120)
@@ -173,14 +174,21 @@ def test_colour_scale_fixed_over_run_or_per_step(qtbot, window, recording):
     assert view.heatmap.levels == run_levels
     assert run_levels[0] == -run_levels[1]  # centred at zero
     with qtbot.waitSignal(view.frame_shown, timeout=WAIT_MS):  # recoloured off the GUI thread
-        window.per_step_action.trigger()
+        window.insight.scale_actions["step"].trigger()
     assert window.model.color_mode == "step"
     step_levels = view.heatmap.levels
     assert step_levels[1] != run_levels[1] and step_levels[0] == -step_levels[1]
     assert view.heatmap.bar.levels() == step_levels
     assert view.heatmap.image.qimage == colorize(view.heatmap.values, step_levels[1])
+    qtbot.waitUntil(lambda: view.hist_shown_index == 120, timeout=WAIT_MS)
+    step_edges = view.hist_edges.copy()  # per step: bins from the step's colour scale
+    assert step_edges[0] == step_levels[0] and step_edges[-1] == step_levels[1]
+    window.insight.scale_actions["fixed"].trigger()
+    qtbot.waitUntil(lambda: view.hist_shown_index == 120, timeout=WAIT_MS)
     edges = view.hist_edges.copy()
+    assert edges[-1] != step_edges[-1]
     window.model.dims.set_index(10)
+    qtbot.waitUntil(lambda: view.hist_shown_index == 10, timeout=WAIT_MS)
     np.testing.assert_array_equal(view.hist_edges, edges)  # bins fixed over the run
 
 

@@ -9,7 +9,7 @@ from viewer_window import main_window
 
 from weightreel.formats import RecordingWriter, VariableSpec
 from weightreel.viewer._qt import style
-from weightreel.viewer._qt.colorize import colorize, pixel_colour
+from weightreel.viewer._qt.colorize import NON_FINITE, colorize, pixel_colour
 from weightreel.viewer._qt.throttle import Throttle
 from weightreel.viewer.app import application
 from weightreel.viewer.components import ColorScale
@@ -33,7 +33,7 @@ def test_colorize_maps_the_limits_zero_and_nan(qtbot):
     assert low == below == colour_map_at(0.0)  # clipped to the ends of the scale
     assert high == above == colour_map_at(1.0)
     assert np.allclose(mid, colour_map_at(0.5), atol=2)
-    assert low != high and nan[3] == 0  # NaN is transparent
+    assert low != high and nan == (*NON_FINITE["NaN"], 255)  # NaN: its own colour
 
 
 def test_colorize_with_a_stride_keeps_every_kth_row_and_column(qtbot):
@@ -113,7 +113,7 @@ def test_colorize_over_a_sequential_scale(qtbot):
     assert low == below == colour_map_at(0.0, diverging=False)
     assert high == above == colour_map_at(1.0, diverging=False)
     assert np.allclose(mid, colour_map_at(0.5, diverging=False), atol=2)
-    assert nan[3] == 0
+    assert nan == (*NON_FINITE["NaN"], 255)
 
 
 def write_one_signed(path, steps=12):
@@ -134,6 +134,7 @@ def write_one_signed(path, steps=12):
 
 
 def test_a_positive_variable_gets_a_sequential_colour_map(qtbot, window, tmp_path):
+    window.model.set_color_mode("fixed")  # the run's scale first
     assert window.open_file(write_one_signed(tmp_path / "bn.h5"), step=11)
     window.model.selection.set_names(["bn/moving_variance", "bn/moving_mean"])
     variance = window.views.views["bn/moving_variance"]

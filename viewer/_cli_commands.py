@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from weightreel.formats import open_recording, validate
+from weightreel.formats import check_untrusted, open_recording, printable, validate
 
 from ._cli_common import (
     check_output,
@@ -22,19 +22,23 @@ IMAGE_FORMATS = ("png", "gif", "mp4")
 def run_info(args: argparse.Namespace) -> int:
     from weightreel.formats.info import describe
 
+    check_untrusted(args.file)
     with open_recording(args.file) as rec:
         print(describe(rec), end="")
     return 0
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    problems = validate(args.file)
+    check_untrusted(args.file)
+    with progress_bar(0, "validate") as bar:
+        problems = validate(args.file, quick=args.quick, progress=_updater(bar))
     for line in problems:
         print(line)
     if problems:
         return 1
     with open_recording(args.file) as rec:
-        print(f"{args.file}: valid recording ({rec.num_steps} steps)")
+        quick = "; structure only (--quick)" if args.quick else ""
+        print(f"{printable(args.file)}: valid recording ({rec.num_steps} steps{quick})")
     return 0
 
 
@@ -53,6 +57,7 @@ def run_view(args: argparse.Namespace) -> int:
         if args.screenshot is not None or step is not None or variables:
             raise ValueError("--screenshot, --step and --variable need a recording FILE")
     else:  # a bad file, step or variable fails here, in one line, before Qt starts
+        check_untrusted(args.file)
         step, variables = _view_choices(args)
     if args.other is not None:
         return _compare(args, step)
@@ -67,13 +72,20 @@ def run_view(args: argparse.Namespace) -> int:
     except ImportError as exc:
         raise ValueError(f"the viewer cannot start ({exc}); install it with "
                          "pip install 'weightreel[viewer]'") from None
+    if args.overview and args.screenshot is None:
+        raise ValueError("--overview renders a screenshot: add --screenshot OUT.png (in the "
+                         "window, press O for the layer overview)")
     kwargs = {"variables": variables} if variables else {}
+    kwargs["checked"] = True  # check_untrusted ran above
+    options = {"scale": args.scale, "symlog": args.symlog, "mode": args.mode,
+               "overview": args.overview}
     return int(launch(args.file, step=step, screenshot=args.screenshot, follow=args.follow,
-                      **kwargs) or 0)
+                      options=options, **kwargs) or 0)
 
 
 def _compare(args: argparse.Namespace, step: int | None) -> int:
     """`view A B`: both files must open (one line each otherwise) before Qt starts."""
+    check_untrusted(args.other)
     with open_recording(args.other):
         pass
     if args.screenshot is not None:
@@ -126,12 +138,13 @@ def _no_display() -> bool:
 def run_slice(args: argparse.Namespace) -> int:
     from weightreel.formats.slice import slice_recording
 
+    check_untrusted(args.input)
     with progress_bar(0, "slice") as bar:
         slice_recording(args.input, args.output, steps=args.steps, every=args.every,
                         include=args.include, float16=args.float16, compress=args.compress,
                         progress=_updater(bar), overwrite=args.force)
     with open_recording(args.output) as out:
-        print(f"{args.output}: {_plural(out.num_steps, 'step')}, "
+        _say(f"{args.output}: {_plural(out.num_steps, 'step')}, "
               f"{_plural(len(out.variable_names), 'variable')}, "
               f"{_megabytes(out.file_size)} (from {_megabytes(os.path.getsize(args.input))})")
     return 0
@@ -140,6 +153,7 @@ def run_slice(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     fmt = args.to or export_format_of(args.output)
     check_output(args.output, args.input, f".{fmt}")
+    check_untrusted(args.input)
     with open_recording(args.input) as rec:
         if fmt in IMAGE_FORMATS:
             return _export_image(rec, args, fmt)
@@ -150,7 +164,7 @@ def run_export(args: argparse.Namespace) -> int:
         write = export_npz if fmt == "npz" else export_csv
         with progress_bar(0, f"export {fmt}") as bar:
             write(rec, args.output, names, rows, progress=_updater(bar))
-        print(f"{args.output}: {_plural(len(names), 'variable')} at {_plural(rows.size, 'step')}")
+        _say(f"{args.output}: {_plural(len(names), 'variable')} at {_plural(rows.size, 'step')}")
     return 0
 
 
@@ -164,8 +178,8 @@ def _export_image(rec, args: argparse.Namespace, fmt: str) -> int:
         if rec.num_steps == 0:
             raise ValueError(f"{rec.path}: has no steps")
         row = rec.num_steps - 1 if args.step is None else step_position(rec, args.step)
-        images.export_png(rec, args.output, name, row)
-        print(f"{args.output}: {name} at step {int(rec.steps[row])}")
+        images.export_png(rec, args.output, name, row, _scale_choice(args))
+        _say(f"{args.output}: {name} at step {int(rec.steps[row])}")
         return 0
     if args.step is not None:
         raise ValueError(f"--to {fmt} animates a range: use --steps A:B, not --step")
@@ -175,8 +189,8 @@ def _export_image(rec, args: argparse.Namespace, fmt: str) -> int:
     rows = images.frame_rows(choose_rows(rec, None, args.steps), args.max_frames)
     with progress_bar(rows.size, f"export {fmt}", unit="frame") as bar:
         images.export_animation(rec, args.output, name, rows, fmt, fps=args.fps,
-                                progress=_updater(bar))
-    print(f"{args.output}: {name}, {rows.size} frames, steps {int(rec.steps[rows[0]])}.."
+                                progress=_updater(bar), choice=_scale_choice(args))
+    _say(f"{args.output}: {name}, {rows.size} frames, steps {int(rec.steps[rows[0]])}.."
           f"{int(rec.steps[rows[-1]])}")
     return 0
 
@@ -185,10 +199,11 @@ def run_plot(args: argparse.Namespace) -> int:
     from .plot import default_variables, plot_trajectories
 
     check_output(args.out, args.input, ".png")
+    check_untrusted(args.input)
     with open_recording(args.input) as rec:
         names = check_variables(rec, args.variable) if args.variable else default_variables(rec)
         plot_trajectories(rec, args.out, names)
-        print(f"{args.out}: {_plural(len(names), 'variable')} over "
+        _say(f"{args.out}: {_plural(len(names), 'variable')} over "
               f"{_plural(rec.num_steps, 'step')}")
     return 0
 
@@ -226,3 +241,14 @@ def _megabytes(n: int) -> str:
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _say(line: str) -> None:
+    """Print a line that holds text from a file (names), its control characters escaped."""
+    print(printable(line))
+
+
+def _scale_choice(args: argparse.Namespace):
+    from weightreel.viewer.components.scale import ScaleChoice
+
+    return ScaleChoice(args.scale, args.symlog)

@@ -61,7 +61,45 @@ def figure_size(rows: int, cols: int) -> tuple[float, float]:
     return tuple(2 * round(x * DPI / 2) / DPI for x in (fig_w, fig_h))  # type: ignore[return-value]
 
 
-def _figure(picture: np.ndarray, limit: float, title: str, rank: int) -> tuple[Any, Any, Any]:
+NON_FINITE_RGBA = ((np.nan, (1.0, 0.0, 1.0, 1.0)), (np.inf, (0.0, 0.0, 0.0, 1.0)),
+                   (-np.inf, (0.0, 0.9, 1.0, 1.0)))  # as the viewer: magenta, black, cyan
+
+
+def scale_of(rec, name: str, row: int, choice=None):
+    """The viewer's colour scale (components/scale.py) of `name` at timeline position `row`."""
+    from weightreel.viewer.components.scale import ScaleChoice, run_limits, value_scale
+
+    rows = np.asarray(rec.summary(name), np.float64)
+    return value_scale(rows, row, choice or ScaleChoice(), True, run_limits(rows))
+
+
+def norm_of(scale) -> Any:
+    """A matplotlib norm for a ColorScale (linear, or symmetric-log), or for ±a number."""
+    from matplotlib.colors import Normalize, SymLogNorm
+
+    from weightreel.viewer.components import ColorScale
+
+    if not isinstance(scale, ColorScale):
+        scale = ColorScale.centred(scale)
+
+    if scale.linthresh > 0:
+        return SymLogNorm(scale.linthresh, vmin=scale.low, vmax=scale.high, base=10)
+    return Normalize(scale.low, scale.high)
+
+
+def non_finite_overlay(picture: np.ndarray) -> np.ndarray:
+    """RGBA: NaN, +Inf and −Inf cells in their colours (the gaps between tiles stay clear)."""
+    from weightreel.viewer.components.layout import gap_mask
+
+    rgba = np.zeros((*picture.shape, 4))
+    gaps = gap_mask(picture)
+    for value, colour in NON_FINITE_RGBA:
+        cells = np.isnan(picture) & ~gaps if np.isnan(value) else picture == value
+        rgba[cells] = colour
+    return rgba
+
+
+def _figure(picture: np.ndarray, scale: Any, title: str, rank: int) -> tuple[Any, Any, Any]:
     import matplotlib
 
     matplotlib.use("Agg", force=True)
@@ -75,8 +113,10 @@ def _figure(picture: np.ndarray, limit: float, title: str, rank: int) -> tuple[A
     ax = fig.add_subplot()
     cmap = matplotlib.colormaps[CMAP].with_extremes(bad="#d9d9d9")
     aspect = "equal" if 1 / 8 <= h / w <= 8 else "auto"
-    image = ax.imshow(picture, cmap=cmap, vmin=-limit, vmax=limit, aspect=aspect,
+    image = ax.imshow(picture, cmap=cmap, norm=norm_of(scale), aspect=aspect,
                       interpolation="nearest")
+    overlay = ax.imshow(non_finite_overlay(picture), aspect=aspect, interpolation="nearest")
+    image.overlay = overlay  # redrawn with each frame
     for axis in (ax.xaxis, ax.yaxis):  # cells are whole numbers: no ticks at -0.5, 0.25, ...
         axis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     fig.colorbar(image, ax=ax, shrink=0.9)
@@ -129,13 +169,13 @@ def _title(rec, name: str, row: int) -> str:
             f"(epoch {int(rec.epochs[row])}, batch {int(rec.batches[row])})")
 
 
-def export_png(rec, out: str, name: str, row: int) -> None:
-    """A heatmap of variable `name` at timeline position `row`, with a colour bar."""
+def export_png(rec, out: str, name: str, row: int, choice=None) -> None:
+    """A heatmap of variable `name` at timeline position `row`, with a colour bar, on the
+    viewer's colour scale `choice` (a ScaleChoice; default robust)."""
     values = rec.read(name, row)
     picture = heatmap_layout(values)
-    limit = symmetric_limit(np.nanmin(picture), np.nanmax(picture)) if np.isfinite(
-        picture).any() else 1.0
-    fig, _, _ = _figure(picture, limit, _title(rec, name, row), np.ndim(values))
+    fig, _, _ = _figure(picture, scale_of(rec, name, row, choice), _title(rec, name, row),
+                        np.ndim(values))
     fig.savefig(out, format="png")
 
 
@@ -148,28 +188,27 @@ def frame_rows(rows: np.ndarray, max_frames: int) -> np.ndarray:
 
 
 def export_animation(rec, out: str, name: str, rows: np.ndarray, fmt: str, fps: float = 10.0,
-                     progress: Progress | None = None) -> None:
-    """An animation (gif or mp4) of variable `name` over timeline positions `rows`.
-
-    The colour levels are fixed over the whole range (from the recorded min/max summaries).
-    """
-    lows = rec.summary_column(name, "min")[rows]
-    highs = rec.summary_column(name, "max")[rows]
-    limit = symmetric_limit(np.nanmin(lows), np.nanmax(highs)) if np.isfinite(
-        np.concatenate([lows, highs])).any() else 1.0
+                     progress: Progress | None = None, choice=None) -> None:
+    """An animation (gif or mp4) of variable `name` over timeline positions `rows`, on the
+    viewer's colour scale `choice` (a ScaleChoice; default robust, fitted to each frame)."""
     values = rec.read(name, int(rows[0]))
-    fig, image, retitle = _figure(heatmap_layout(values), limit, _title(rec, name, int(rows[0])),
-                                  np.ndim(values))
-    frames = _frames(rec, name, rows, fig, image, retitle, progress)
+    scales = [scale_of(rec, name, int(row), choice) for row in rows]
+    fig, image, retitle = _figure(heatmap_layout(values), scales[0],
+                                  _title(rec, name, int(rows[0])), np.ndim(values))
+    frames = _frames(rec, name, rows, fig, image, retitle, progress, scales)
     if fmt == "gif":
         _write_gif(out, frames, fps)
     else:
         _write_mp4(out, frames, fps, fig)
 
 
-def _frames(rec, name, rows, fig, image, retitle, progress):
+def _frames(rec, name, rows, fig, image, retitle, progress, scales):
     for k, row in enumerate(rows):
-        image.set_data(heatmap_layout(rec.read(name, int(row))))
+        picture = heatmap_layout(rec.read(name, int(row)))
+        image.set_data(picture)
+        image.overlay.set_data(non_finite_overlay(picture))
+        if k and scales[k] != scales[k - 1]:
+            image.set_norm(norm_of(scales[k]))
         retitle(_title(rec, name, int(row)))
         fig.canvas.draw()
         yield np.asarray(fig.canvas.buffer_rgba())[:, :, :3].copy()

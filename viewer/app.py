@@ -41,13 +41,15 @@ def application():
 
 
 def launch(path: str | None, step: int | None = None, screenshot: str | None = None,
-           follow: bool = False, variables: list[str] | None = None) -> int:
+           follow: bool = False, variables: list[str] | None = None,
+           options: dict | None = None, checked: bool = False) -> int:
     """Open the viewer on `path` (or empty) and run until closed; returns the exit code.
 
     With `screenshot`, render the window offscreen at global step `step` (None: the last
     recorded step, the trained weights) into that PNG and exit: 0 on success, 2 (and one line
     on stderr) if the file cannot be shown. Opened in the window, a file starts at `step`, or
-    at the first step (ready to replay the training) when None.
+    at the first step (ready to replay the training) when None. `options`: `scale`,
+    `symlog`, `mode` (see ViewerModel) and `overview` (a screenshot of the layer overview).
     """
     _want_offscreen(screenshot)
     app = application()
@@ -58,10 +60,13 @@ def launch(path: str | None, step: int | None = None, screenshot: str | None = N
     reporter.install()
     window = MainWindow(reporter=reporter, restore=screenshot is None)
     window.model.playback.set_follow(follow)
+    options = dict(options or {})
+    overview = options.pop("overview", False)
+    _apply(window.model, options)
     if screenshot is not None:
-        return _screenshot(app, window, path, step, screenshot, variables)
+        return _screenshot(app, window, path, step, screenshot, variables, overview)
     if path is not None:
-        window.open_file(path, step)
+        window.open_file(path, step, checked=checked)
         _select(window, variables)
     window.show()
     return int(app.exec_())
@@ -72,7 +77,15 @@ def _select(window, variables: list[str] | None) -> None:
         window.model.selection.set_names(variables)
 
 
-def _screenshot(app, window, path, step, out, variables) -> int:
+def _apply(model, options: dict) -> None:
+    if options.get("scale"):
+        model.set_color_mode(options["scale"])
+    model.set_symlog(bool(options.get("symlog")))
+    if options.get("mode"):
+        model.set_mode(options["mode"])
+
+
+def _screenshot(app, window, path, step, out, variables, overview=False) -> int:
     from weightreel.formats import RecordingError
 
     if path is None:
@@ -93,7 +106,9 @@ def _screenshot(app, window, path, step, out, variables) -> int:
     window.resize(*SCREENSHOT_SIZE)
     window.show()
     ok = wait_until_ready(app, window)
-    if not save_png(window, out):
+    if overview:
+        ok = _overview_ready(app, window)
+    if not save_png(window.insight.overview if overview else window, out):
         print(f"weightreel: cannot write screenshot {out}", file=sys.stderr)
         return 2
     window.close()
@@ -111,6 +126,25 @@ def wait_until_ready(app, window, timeout: float = READY_TIMEOUT_S) -> bool:
         app.processEvents()
         views = window.views.views.values()
         if window.loader.idle and all(v.is_ready() for v in views):
+            for _ in range(3):
+                app.processEvents()
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def _overview_ready(app, window, timeout: float = READY_TIMEOUT_S) -> bool:
+    """Show the layer overview alone, at the screenshot's size, once its norms are in."""
+    dock = window.insight.dock
+    dock.setFloating(True)
+    dock.show()
+    dock.resize(SCREENSHOT_SIZE[0], min(SCREENSHOT_SIZE[1], 200 + 40 * len(
+        window.model.recording.rec.variable_names)))
+    overview = window.insight.overview
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        app.processEvents()
+        if overview.values is not None and overview.rows >= window.model.recording.num_steps:
             for _ in range(3):
                 app.processEvents()
             return True

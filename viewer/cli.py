@@ -54,6 +54,9 @@ def _add_validate(sub) -> None:
                                    "when valid, 1 when problems were found (printed one per "
                                    "line), 2 when the file cannot be read as a recording.")
     p.add_argument("file", metavar="FILE")
+    p.add_argument("--quick", action="store_true",
+                   help="check the structure only; by default every stored row is also "
+                        "compared with its recorded summaries (min, max, NaN/Inf counts, norm)")
     p.set_defaults(run="validate")
 
 
@@ -87,7 +90,23 @@ def _add_view(sub) -> None:
                    help="variable to show (repeatable, up to 12 views side by side in a grid; the "
                         "model's name may be left out: dense/kernel; default: the viewer's "
                         "choice)")
+    p.add_argument("--mode", choices=("value", "since-start", "per-step"), default="value",
+                   help="show the values W (default), their change since the start W - W0, "
+                        "or per step W_t - W_t-1")
+    p.add_argument("--overview", action="store_true",
+                   help="with --screenshot: render the layer overview (relative update of "
+                        "every variable at every step)")
+    _add_scale_args(p)
     p.set_defaults(run="view")
+
+
+def _add_scale_args(p) -> None:
+    p.add_argument("--scale", choices=("fixed", "step", "robust"), default="robust",
+                   help="colour scale: fixed over the run, per step, or robust per step "
+                        "(default: 1-99%% quantiles, outliers clipped)")
+    p.add_argument("--symlog", action="store_true",
+                   help="spread values by a symmetric log (for values spanning orders of "
+                        "magnitude)")
 
 
 def _add_slice(sub) -> None:
@@ -120,7 +139,8 @@ def _add_export(sub) -> None:
                     "(n, *shape) plus steps, epochs, batches. csv: one row per step with columns "
                     "step, epoch, batch, then name[i,j] for every element. png: a heatmap of one "
                     "variable at one step (default: the last). gif/mp4: an animation of one "
-                    "variable over a step range (default: all), with fixed colour levels. "
+                    "variable over a step range (default: all). Colours: the viewer's scale "
+                    "(--scale, --symlog). "
                     "Steps are global step numbers as the viewer shows them. OUT is overwritten.")
     p.add_argument("input", metavar="IN")
     p.add_argument("--to", choices=EXPORT_FORMATS,
@@ -137,6 +157,7 @@ def _add_export(sub) -> None:
                    help="gif/mp4: at most N frames, spread evenly over the range (default 300)")
     p.add_argument("--fps", type=positive_number, default=10.0, metavar="N",
                    help="gif/mp4: frames per second (default 10)")
+    _add_scale_args(p)
     p.set_defaults(run="export")
 
 
@@ -190,12 +211,16 @@ def _describe(exc: Exception) -> tuple[str, int]:
     if isinstance(exc, OSError):
         where = f"{exc.filename}: " if exc.filename else ""
         return f"{where}{exc.strerror or str(exc).splitlines()[0]}", 2
+    if isinstance(exc, MemoryError):
+        return "not enough memory for this command", 2
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"unexpected error: {type(exc).__name__}: {first} (please report this)", 2
 
 
 def _fail(message: str, code: int) -> int:
-    print(f"{PROG}: {message}", file=sys.stderr)
+    from weightreel.formats import printable
+
+    print(f"{PROG}: {printable(message)}", file=sys.stderr)
     return code
 
 

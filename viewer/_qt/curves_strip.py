@@ -13,7 +13,6 @@ from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import (
     QDoubleSpinBox,
     QHBoxLayout,
-    QLabel,
     QMenu,
     QToolButton,
     QWidget,
@@ -21,6 +20,7 @@ from PyQt5.QtWidgets import (
 
 from ..components import Curve, ViewerModel
 from . import style
+from .plain import axis_text, plain_label, plain_tip
 
 MAX_CURVE_POINTS = 20000
 MAX_EPOCH_LINES = 400  # more epochs than this: the boundaries would only grey the strip
@@ -92,7 +92,7 @@ class CurvesStrip(pg.PlotWidget):
                 item.setSymbol("o" if c.per_epoch else None)
             self._set_data(item, c)
             self.items[c.key], self.labels[c.key] = item, c.label
-            self.legend.addItem(item, c.label.split(";")[0])
+            self.legend.addItem(item, axis_text(c.label.split(";")[0]))  # HTML: escaped
         self._set_axes(curves)
         self._draw_marks()
         dims = self.model.dims
@@ -121,14 +121,14 @@ class CurvesStrip(pg.PlotWidget):
         log = bool(values.size and values.min() > 0 and values.max() > LOG_SPAN * values.min())
         item.setLogMode(False, log)
         name = names[0] if len(names) == 1 else "value"
-        item.setLabel("left", name + (" (log)" if log else ""))
+        item.setLabel("left", axis_text(name + (" (log)" if log else "")))
         steps = self.model.recording.timeline()[0] if self.model.recording.is_open else []
         first, last = (int(steps[0]), int(steps[-1])) if len(steps) else (0, 1)
         self.setXRange(first, max(last, first + 1), padding=0.01)
 
     def _line(self, step: float, pen: dict, tip: str) -> pg.InfiniteLine:
         line = pg.InfiniteLine(float(step), movable=False, pen=pg.mkPen(**pen))
-        line.setToolTip(tip)
+        line.setToolTip(plain_tip(tip))
         self.addItem(line, ignoreBounds=True)
         self.marks.append(line)
         return line
@@ -199,7 +199,7 @@ class CurveControls(QWidget):
         self.jump = QToolButton()
         self.jump.setText("First NaN/Inf (N)")
         self.jump.clicked.connect(model.jump_to_first_nonfinite)
-        self.summary = QLabel()
+        self.summary = plain_label()  # names scalars: file text
         row = QHBoxLayout(self)
         row.setContentsMargins(4, 0, 4, 0)
         for w in (self.choose, self.summary):

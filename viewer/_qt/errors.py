@@ -7,7 +7,7 @@ import tempfile
 import traceback
 from pathlib import Path
 
-from PyQt5.QtCore import QObject, pyqtSignal
+from PyQt5.QtCore import QObject, Qt, pyqtSignal
 from PyQt5.QtWidgets import QMessageBox, QWidget
 
 LOG_PATH = Path(tempfile.gettempdir()) / "weightreel-viewer.log"
@@ -39,6 +39,7 @@ class ErrorReporter(QObject):
     def _show(self, title: str, line: str) -> None:
         box = QMessageBox(QMessageBox.Warning, title, line, QMessageBox.Ok, self.parent_widget)
         box.setObjectName("weightreel-error")
+        box.setTextFormat(Qt.PlainText)  # messages quote names from the file
         box.finished.connect(lambda _=0, b=box: self._forget(b))
         self._boxes.append(box)
         box.open()  # not exec_(): never block the event loop (live polling, tests)

@@ -12,12 +12,16 @@ from collections.abc import Callable
 import numpy as np
 import pyqtgraph as pg
 from PyQt5.QtCore import QRectF
-from PyQt5.QtGui import QImage, QPainter
+from PyQt5.QtGui import QFont, QImage, QPainter
 
 from ..components import ColorScale, ImageLayout, format_element
 from . import style
+from .colorize import NON_FINITE
+from .symlog_ticks import compact, set_symlog_ticks
 from .ticks import ThinTickAxis
 
+BAR_AXIS_PX = 64  # room for '-5.7e16' in BAR_FONT_PT
+BAR_FONT_PT = 8.0
 FEW_PIXELS = 12  # an axis this short gets a tick at every pixel (none between)
 
 
@@ -63,7 +67,14 @@ class HeatmapPlot:
         self.bar = pg.ColorBarItem(values=(-1.0, 1.0), colorMap=style.colormap(),
                                    interactive=False, width=12)
         plot.layout.addItem(self.bar, 2, 5)  # after the right-hand axis, as pyqtgraph does
+        font = QFont()
+        font.setPointSizeF(BAR_FONT_PT)
+        self.bar.axis.setStyle(tickFont=font)
+        self.bar.axis.setWidth(BAR_AXIS_PX)  # labels that do not fit are not drawn at all
+        self.bar.axis.enableAutoSIPrefix(False)  # our labels say the power of ten
         plot.layout.setColumnFixedWidth(4, 5)
+        self.legend = pg.LabelItem(legend_html(), size="8pt", justify="right")
+        plot.layout.addItem(self.legend, 4, 0, 1, 6)  # under the image and its colour bar
         self.markers = pg.ScatterPlotItem(size=9, symbol="s", pen=pg.mkPen("k", width=1.5),
                                           brush=None)
         plot.addItem(self.markers)
@@ -123,9 +134,18 @@ class HeatmapPlot:
         self.image.set_qimage(qimage, stride)
         if scale.diverging != self.scale.diverging:
             self.bar.setColorMap(style.colormap(scale.diverging))
-        if scale != self.scale or self.bar.levels() != scale.levels:
+        levels = bar_levels(scale)
+        if scale != self.scale or self.bar.levels() != levels:
+            if scale.linthresh > 0:
+                set_symlog_ticks(self.bar.axis, scale.low, scale.high, scale.linthresh)
+            else:  # labelled by us: pyqtgraph leaves ±5e16 unlabelled in a narrow bar
+                self.bar.axis.setTicks([bar_ticks(*levels)])
             self.scale = scale
-            self.bar.setLevels(scale.levels)
+            self.bar.setLevels(levels)
+
+    def set_legend(self, note: str) -> None:
+        """The legend under the colour bar: the non-finite colours, then `note` (the scale)."""
+        self.legend.setText(legend_html(note))
 
     @property
     def levels(self) -> tuple[float, float]:
@@ -177,6 +197,27 @@ class HeatmapPlot:
                 on_element(element)
 
         self.plot.scene().sigMouseClicked.connect(clicked)
+
+
+def legend_html(note: str = "") -> str:
+    """'■ NaN ■ +Inf ■ −Inf' in their colours, then `note`."""
+    keys = " &nbsp;".join(f"<span style='color:rgb{rgb}'>■</span> {name}"
+                          for name, rgb in NON_FINITE.items())
+    return keys + (f" &nbsp;·&nbsp; {note}" if note else "")
+
+
+def bar_ticks(low: float, high: float) -> list[tuple[float, str]]:
+    """Five evenly spaced ticks over a linear colour bar, in at most three digits."""
+    return [(float(v), compact(v)) for v in np.linspace(low, high, 5)]
+
+
+
+def bar_levels(scale: ColorScale) -> tuple[float, float]:
+    """The colour bar's two ends: the scale's, or their symmetric logs."""
+    if scale.linthresh <= 0:
+        return scale.levels
+    lo, hi = scale.forward(np.array(scale.levels))
+    return float(lo), float(hi)
 
 
 def _tile_ticks(count: int, size: int, most: int = 16) -> list[tuple[float, str]]:

@@ -23,7 +23,16 @@ import numpy as np
 from PyQt5.QtCore import QObject, QRunnable, QThreadPool, pyqtSignal
 from PyQt5.QtGui import QImage
 
-from ..components import ColorScale, FrameCache, ImageLayout, RecordingModel, StaleReadError
+from ..components import (
+    ColorScale,
+    FrameCache,
+    FromData,
+    ImageLayout,
+    RecordingModel,
+    StaleReadError,
+    mode_values,
+    resolve,
+)
 from ..components.laid_out import laid_out
 from .colorize import colorize
 
@@ -40,9 +49,11 @@ class Frame:
     index: int
     image: np.ndarray  # float32, laid out by ImageLayout (a LaidOutImage: made if asked)
     qimage: QImage  # the colours (over `scale`) of every stride-th row and column of the image
-    scale: ColorScale
+    scale: ColorScale  # the colours used: `spec`, or fitted to the image as `spec` asked
     stride: tuple[int, int]  # (rows, columns)
     layout: ImageLayout | None = None  # as the view asked; None: the plain one of its rank
+    spec: ColorScale | FromData | None = None  # the scale the view asked for
+    mode: str = "value"  # what the image shows (see components/modes.py)
     counts: np.ndarray | None = None  # histogram counts over `hist_range`
     hist_range: tuple[float, float] | None = None
 
@@ -51,8 +62,10 @@ class Frame:
         return self.image.nbytes + self.qimage.sizeInBytes()
 
 
-def histogram(image: np.ndarray, hist_range: tuple[float, float]) -> np.ndarray:
-    """Counts of finite values in HIST_BINS equal bins over `hist_range` (outliers clipped in).
+def histogram(image: np.ndarray, hist_range: tuple[float, float],
+              scale: ColorScale | None = None) -> np.ndarray:
+    """Counts of finite values in HIST_BINS equal bins over `hist_range` (outliers clipped in);
+    with a symmetric-log `scale`, the values and the range are its symmetric logs.
 
     Above HIST_SAMPLE values, an evenly strided sample is counted and scaled to the full size.
     """
@@ -60,6 +73,8 @@ def histogram(image: np.ndarray, hist_range: tuple[float, float]) -> np.ndarray:
     stride = max(1, -(-flat.size // HIST_SAMPLE))
     values = flat[::stride]
     values = values[np.isfinite(values)]
+    if scale is not None and scale.linthresh > 0:
+        values = scale.forward(values)
     lo, hi = hist_range
     counts, _ = np.histogram(np.clip(values, lo, hi), bins=HIST_BINS, range=(lo, hi))
     return counts * stride if stride > 1 else counts
@@ -111,6 +126,7 @@ class FrameLoader(QObject):
         self._scales: dict[str, Callable[[int], ColorScale]] = {}
         self._strides: dict[str, tuple[int, int]] = {}
         self._layouts: dict[str, ImageLayout] = {}
+        self._modes: dict[str, str] = {}
         self._tasks: dict[Any, Callable[[], Any]] = {}  # waiting one-off tasks by key
         self._task_running: set[Any] = set()
         self._counting: set[str] = set()  # variables with a histogram being counted
@@ -132,7 +148,9 @@ class FrameLoader(QObject):
         self._tasks.clear()
         self._count_waiting.clear()
 
-    def set_hist_range(self, name: str, hist_range: tuple[float, float]) -> None:
+    def set_hist_range(self, name: str, hist_range: tuple[float, float] | None) -> None:
+        """The histogram bins of `name`: over `hist_range`, or (None) over each frame's own
+        colour scale."""
         self._ranges[name] = hist_range
 
     def set_scales(self, name: str, scale_of: Callable[[int], ColorScale]) -> None:
@@ -152,17 +170,21 @@ class FrameLoader(QObject):
         """Lay frames of `name` out with `layout` (e.g. Dense kernels as receptive fields)."""
         self._layouts[name] = layout
 
+    def set_mode(self, name: str, mode: str) -> None:
+        """Read `name` as `mode` shows it: values, or their change (components/modes.py)."""
+        self._modes[name] = mode
+
     def _colouring(self, name: str, index: int
-                   ) -> tuple[ColorScale, tuple[int, int], ImageLayout | None]:
+                   ) -> tuple[ColorScale | FromData, tuple[int, int], ImageLayout | None, str]:
         scale_of = self._scales.get(name)
         scale = ColorScale.centred(1.0) if scale_of is None else scale_of(index)
-        return scale, self.stride(name), self._layouts.get(name)
+        return scale, self.stride(name), self._layouts.get(name), self._modes.get(name, "value")
 
     def cached(self, name: str, index: int) -> Frame | None:
         """The cached frame of `name` at `index`, if coloured as the view now wants it."""
         frame = self.cache.get((self.generation, name, int(index)))
-        if frame is None or (frame.scale, frame.stride, frame.layout) != self._colouring(
-                name, index):
+        if frame is None or (frame.spec, frame.stride, frame.layout, frame.mode
+                             ) != self._colouring(name, index):
             return None
         return frame
 
@@ -211,7 +233,7 @@ class FrameLoader(QObject):
         """The view of `name` is gone: stop reading, colouring and counting for it."""
         self._held.discard(name)
         for table in (self._wanted, self._scales, self._strides, self._layouts, self._ranges,
-                      self._count_waiting):
+                      self._count_waiting, self._modes):
             table.pop(name, None)
 
     def _schedule(self, name: str) -> None:
@@ -241,16 +263,17 @@ class FrameLoader(QObject):
                 return i
         return None
 
-    def _read_frame(self, name: str, index: int, scale: ColorScale, stride: tuple[int, int],
-                    layout: ImageLayout | None) -> Frame:
-        """(any thread) Read one step, lay it out as an image and colour it."""
+    def _read_frame(self, name: str, index: int, spec: ColorScale | FromData,
+                    stride: tuple[int, int], layout: ImageLayout | None, mode: str) -> Frame:
+        """(any thread) Read one step (or its change), lay it out as an image, colour it."""
         start = time.perf_counter()
-        data = self.recording.read(name, index)
+        data = mode_values(self.recording.read, name, index, mode)
         self._read_ms[name] = 1000 * (time.perf_counter() - start)  # the latest read's time
         shape = layout or ImageLayout(tuple(data.shape))
         shown = shape.shown(data, stride)  # only the pixels on screen, never a full copy
+        scale = resolve(spec, data)
         return Frame(name, index, laid_out(data, shape), colorize(shown, scale), scale, stride,
-                     layout)
+                     layout, spec, mode)
 
     def _on_done(self, key: Any, result: Any, error: BaseException | None) -> None:
         if key[0] == "counts":
@@ -276,9 +299,9 @@ class FrameLoader(QObject):
     def count(self, frame: Frame) -> None:
         """Count the histogram of a shown frame in the pool (counts_ready follows), apart from
         the reads: for big variables it takes longer than the read."""
-        hist_range = self._ranges.get(frame.name)
-        if hist_range is None:
+        if frame.name not in self._ranges:
             return
+        hist_range = self.hist_range(frame)
         if frame.counts is not None and frame.hist_range == hist_range:
             self.counts_ready.emit(frame)
             return
@@ -291,10 +314,19 @@ class FrameLoader(QObject):
         frame = self._count_waiting.pop(name)
         if self._wanted.get(name) != frame.index:
             return  # scrubbed past it already
-        hist_range = self._ranges[name]
+        hist_range = self.hist_range(frame)
         self._counting.add(name)
         key = ("counts", self.generation, name, (frame, hist_range))
-        self.pool.start(_Job(key, lambda: histogram(frame.image, hist_range), self._relay))
+        self.pool.start(_Job(key, lambda: histogram(frame.image, hist_range, frame.scale),
+                             self._relay))
+
+    def hist_range(self, frame: Frame) -> tuple[float, float]:
+        """The range the histogram of `frame` is counted over (symmetric log if its scale is)."""
+        fixed = self._ranges.get(frame.name)
+        lo, hi = fixed if fixed is not None else frame.scale.levels
+        if frame.scale.linthresh > 0:
+            lo, hi = (float(v) for v in frame.scale.forward(np.array([lo, hi])))
+        return (lo, hi) if hi > lo else (lo - 0.5, lo + 0.5)
 
     def _counted(self, key: Any, counts: Any, error: BaseException | None) -> None:
         _, generation, name, (frame, hist_range) = key

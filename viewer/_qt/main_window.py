@@ -17,13 +17,15 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from weightreel.formats import RecordingError
+from weightreel.formats import RecordingError, check_untrusted
 
 from ..components import ViewerModel
 from . import settings as st
 from .errors import ErrorReporter
 from .image_shape import ask_image_shape
+from .insight_menu import InsightActions
 from .loader import FrameLoader
+from .plain import plain_tip
 from .playback_driver import PlaybackDriver
 from .screen_fit import default_size
 from .timeline import TimelineWidget
@@ -59,6 +61,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ building
     def _build_widgets(self) -> None:
         self.banner = QLabel()
+        self.banner.setTextFormat(Qt.PlainText)  # messages hold file text
         self.banner.setObjectName("banner")
         self.banner.setWordWrap(True)
         self.banner.setStyleSheet("background:#fdecea; color:#8a1c12; padding:6px;")
@@ -81,6 +84,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.LeftDockWidgetArea, dock)
         self.resizeDocks([dock], [300], Qt.Horizontal)
         self.file_label = QLabel("no file")
+        self.file_label.setTextFormat(Qt.PlainText)
         self.statusBar().addPermanentWidget(self.file_label)
 
     def _build_menus(self) -> None:
@@ -92,8 +96,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.Quit)
         view = self.menuBar().addMenu("&View")
-        self.per_step_action = self._action(view, "Colour scale per &step", self._color_mode)
-        self.per_step_action.setCheckable(True)
+        self.insight = InsightActions(self, view)  # scale, modes, layer overview
         self.fields_action = self._action(view, "Show Dense inputs as &images",
                                           self.model.set_dense_as_images)
         self.fields_action.setCheckable(True)
@@ -149,9 +152,15 @@ class MainWindow(QMainWindow):
         self.reporter.reported.connect(lambda line: self.statusBar().showMessage(line, 10000))
 
     # ------------------------------------------------------------ files
-    def open_file(self, path: str, step: int | None = None) -> bool:
-        """Open a recording; a bad file is reported (dialog), and False returned."""
+    def open_file(self, path: str, step: int | None = None, checked: bool = False) -> bool:
+        """Open a recording; a bad file is reported (dialog), and False returned.
+
+        A file is untrusted input: unless `checked` (the command line checked it already), its
+        first reads run in a child process first, so that a file that hangs or crashes the HDF5
+        library gives an error here instead of taking the viewer with it."""
         try:
+            if not checked:
+                check_untrusted(path)
             self.loader.reset()
             self.model.open(path, step)
         except RecordingError as exc:
@@ -181,6 +190,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Open a recording first, then compare it", 10000)
             return None
         try:
+            check_untrusted(other)  # B is untrusted input too (A was checked when opened)
             comparison = Comparison(self.model.recording.path, other)
         except RecordingError as exc:
             self.reporter.report(str(exc), "Cannot compare")
@@ -226,7 +236,7 @@ class MainWindow(QMainWindow):
         state = "finished" if rec.rec.finished else "live / unfinished"
         self.file_label.setText(
             f"{os.path.basename(rec.path)} · {size} · {rec.num_steps:,} steps · {state}")
-        self.file_label.setToolTip(rec.path)
+        self.file_label.setToolTip(plain_tip(rec.path))
 
     def _on_failed(self, message: str) -> None:
         self.banner.setText(f"⚠ {message} — showing the last good state.")
@@ -242,16 +252,12 @@ class MainWindow(QMainWindow):
             self.model.dims.go_last()
 
     def _on_option(self, name: str) -> None:
-        self.per_step_action.setChecked(self.model.color_mode == "step")
         self.fields_action.setChecked(self.model.dense_as_images)
 
     def _ask_image_shape(self) -> None:
         problem = ask_image_shape(self, self.model)
         if problem:
             self.statusBar().showMessage(problem, 10000)
-
-    def _color_mode(self, per_step: bool) -> None:
-        self.model.set_color_mode("step" if per_step else "run")
 
     # ------------------------------------------------------------ drag and drop
     def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt override

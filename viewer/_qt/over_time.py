@@ -7,8 +7,10 @@ import math
 import numpy as np
 import pyqtgraph as pg
 
-from ..components import format_element
+from ..components import ColorScale, format_element
+from ..components.colors import symlog
 from . import style
+from .symlog_ticks import set_symlog_ticks
 
 MAX_BAND_POINTS = 4000
 BANDS = (("q0.001", "q0.999", 45), ("q0.05", "q0.95", 80), ("q0.25", "q0.75", 130))
@@ -60,6 +62,17 @@ def step_axis(plot: pg.PlotItem) -> None:
         plot.getAxis(side).setStyle(textFillLimits=SPARSE_TEXT)
 
 
+CLIP_SPANS = 8  # bands are cut this many shown ranges beyond the range shown
+
+
+def _within(limits: tuple[float, float], clip: tuple[float, float]) -> bool:
+    """Whether bands cut to `clip` still draw right in `limits`: cut well outside them, and
+    not so far that the shown range is a sliver of the cut one (Qt draws huge paths badly)."""
+    span, clip_span = limits[1] - limits[0], clip[1] - clip[0]
+    return (clip[0] <= limits[0] - span and limits[1] + span <= clip[1]
+            and clip_span <= 4 * CLIP_SPANS * span)
+
+
 class DistributionPlot:
     """Quantile bands of one variable over every step, from the recorded summaries."""
 
@@ -75,6 +88,11 @@ class DistributionPlot:
         self.median = plot.plot([], [], pen=pg.mkPen((20, 60, 120), width=1.5))
         self.cursor = pg.InfiniteLine(0, pen=pg.mkPen(**style.CURRENT_PEN))
         plot.addItem(self.cursor, ignoreBounds=True)
+        self._columns: dict[str, np.ndarray] = {}
+        self._x: np.ndarray | None = None
+        self._linthresh = 0.0
+        self._scale: ColorScale | None = None
+        self._clip: tuple[float, float] | None = None  # the values the bands are cut to
 
     def _curve(self, column: str) -> pg.PlotDataItem:
         curve = pg.PlotDataItem([], [], pen=pg.mkPen((31, 119, 180, 60)))
@@ -85,9 +103,62 @@ class DistributionPlot:
     def set_summary(self, columns: dict[str, np.ndarray], steps: np.ndarray) -> None:
         """Draw the quantile `columns` (one row per position) against global `steps`."""
         x = thin(min(len(columns["q0.5"]), len(steps)))
-        for name, curve in self._curves.items():
-            curve.setData(steps[x], np.nan_to_num(columns[name][x]))
-        self.median.setData(steps[x], np.nan_to_num(columns["q0.5"][x]))
+        self._columns = {name: values[x] for name, values in columns.items()}
+        self._x = steps[x]
+        self._redraw()
+
+    def set_symlog(self, linthresh: float) -> None:
+        """Draw the bands on a symmetric-log value axis (linthresh > 0) or a linear one."""
+        if linthresh != self._linthresh:
+            self._linthresh = linthresh
+            self._redraw()
+
+    def set_scale(self, scale: ColorScale | None) -> None:
+        """Show the values of `scale` (per step or robust: the current step's colour scale),
+        or (None, fixed) every band's whole range."""
+        if scale == self._scale:
+            return
+        self._scale = scale
+        limits = self._limits()
+        if limits is not None and self._clip is not None and _within(limits, self._clip):
+            self.plot.setYRange(*limits, padding=0.05)  # the bands as cut still do
+        else:
+            self._redraw()
+
+    def _limits(self) -> tuple[float, float] | None:
+        if self._scale is None:
+            return None
+        lo, hi = self._scale.low, self._scale.high
+        if self._linthresh > 0:
+            lo, hi = (float(v) for v in symlog(np.array([lo, hi]), self._linthresh))
+        return lo, hi
+
+    def _redraw(self) -> None:
+        """Bands beyond the shown range are cut just outside it: a 1e19 point does not set
+        the view, nor upset the drawing of the others."""
+        if self._x is None:
+            return
+        limits, c = self._limits(), self._linthresh
+        self._clip = None
+        if limits is not None:
+            span = limits[1] - limits[0]
+            self._clip = (limits[0] - CLIP_SPANS * span, limits[1] + CLIP_SPANS * span)
+        for name, curve in [*self._curves.items(), ("q0.5", self.median)]:
+            y = self._columns[name]
+            y = symlog(y, c) if c > 0 else y
+            if self._clip is not None:
+                y = np.clip(y, *self._clip)
+            curve.setData(self._x, np.nan_to_num(y))
+        if limits is None:
+            self.plot.enableAutoRange(axis="y")
+        else:
+            self.plot.setYRange(*limits, padding=0.05)
+        set_symlog_ticks(self.plot.getAxis("left"), *self._tick_span(), c, most=3)
+
+    def _tick_span(self) -> tuple[float, float]:
+        """The values the symlog ticks cover: every finite band value."""
+        values = np.concatenate([v[np.isfinite(v)] for v in self._columns.values()] or [[0.0]])
+        return (float(values.min()), float(values.max())) if len(values) else (0.0, 1.0)
 
     def set_cursor(self, step: int) -> None:
         self.cursor.setValue(step)

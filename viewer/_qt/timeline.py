@@ -7,7 +7,6 @@ from PyQt5.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
     QHBoxLayout,
-    QLabel,
     QSlider,
     QSpinBox,
     QStyle,
@@ -18,6 +17,7 @@ from PyQt5.QtWidgets import (
 
 from ..components import ViewerModel
 from .curves_strip import CurveControls, CurvesStrip
+from .plain import plain_label
 
 
 class StepSpinBox(QSpinBox):
@@ -46,7 +46,7 @@ class TimelineWidget(QWidget):
         self.slider.setObjectName("timeline-slider")
         self.slider.setFocusPolicy(Qt.NoFocus)
         self.spin = StepSpinBox(model)
-        self.readout = QLabel("no recording")
+        self.readout = plain_label("no recording")
         self.readout.setMinimumWidth(260)
         self._build_buttons()
         self._build_layout()

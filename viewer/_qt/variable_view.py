@@ -12,10 +12,20 @@ import pyqtgraph as pg
 from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtWidgets import QHBoxLayout, QLabel, QSplitter, QToolButton, QVBoxLayout, QWidget
 
-from ..components import ColorScale, ViewerModel, one_signed
+from ..components import (
+    MODE_SYMBOLS,
+    ColorScale,
+    FromData,
+    ViewerModel,
+    one_signed,
+    value_scale,
+)
+from ..components.scale import typical_spread
 from .heatmap import HeatmapPlot
 from .loader import HIST_BINS, HIST_SAMPLE, Frame, FrameLoader, histogram
 from .over_time import DistributionPlot, TrajectoryPlot, sparse_axes, thin
+from .plain import plain_label
+from .symlog_ticks import set_symlog_ticks
 from .throttle import Throttle
 
 SMALL_VARIABLE = 128  # variables this small show every weight's trajectory
@@ -38,6 +48,7 @@ class VariableView(QWidget):
         self.hist_shown_index: int | None = None
         self.slow_index: int | None = None  # position the slow parts show
         self._hist_top = 1.0  # the histogram's y axis only grows, so it does not jump
+        self._hist_symlog = False  # whether the histogram's axis has symlog ticks
         self.slow = Throttle(SLOW_MS, self._update_slow, self)
         self._build()
         self._subscriptions = [
@@ -53,6 +64,7 @@ class VariableView(QWidget):
         loader.task_done.connect(self._on_task)
         loader.set_scales(name, self._scale)
         loader.set_layout(name, self.heatmap.layout)
+        loader.set_mode(name, model.mode)
         self._on_grown(model.recording.num_steps)
         self.heatmap.plot.vb.sigTransformChanged.connect(self._on_zoom)
 
@@ -60,9 +72,12 @@ class VariableView(QWidget):
     def _build(self) -> None:
         info = self.info
         shape = "×".join(str(s) for s in info.shape) or "scalar"
-        self.title = QLabel(f"<b>{self.name}</b> &nbsp; {shape} · {info.dtype} · "
-                            f"{info.role or 'variable'} · {info.layer_class or info.layer}")
-        self.title.setTextFormat(Qt.RichText)
+        # Every part but the shape comes from the file: shown as plain text, never HTML.
+        self.title = plain_label(f"{self.name}   {shape} · {info.dtype} · "
+                                 f"{info.role or 'variable'} · {info.layer_class or info.layer}")
+        font = self.title.font()
+        font.setBold(True)
+        self.title.setFont(font)
         close = QToolButton()
         close.setText("×")
         close.setToolTip("Close this view")
@@ -75,9 +90,7 @@ class VariableView(QWidget):
                                    self.model.layout_of(info))
         self.plots = pg.GraphicsLayoutWidget()
         g = self.plots
-        sampled = " — sampled" if self.info.size > HIST_SAMPLE else ""
         self.hist_plot = g.addPlot(row=0, col=0, axisItems=sparse_axes())
-        self.hist_plot.setTitle(f"histogram (bins fixed over the run{sampled})", size="9pt")
         self.hist_plot.setMouseEnabled(x=False, y=False)
         self.hist_plot.disableAutoRange(axis="y")
         self.hist = self.hist_plot.plot([0, 1], [0], stepMode="center", fillLevel=0,
@@ -92,7 +105,7 @@ class VariableView(QWidget):
         self.split.setSizes([420, 480])
         self.stats = QLabel()
         self.stats.setTextFormat(Qt.RichText)
-        self.hover = QLabel(" ")
+        self.hover = plain_label(" ")  # names the variable: file text
         for label in (self.title, self.stats, self.hover):  # never widen the window
             label.setWordWrap(True)
             label.setMinimumWidth(1)
@@ -168,6 +181,8 @@ class VariableView(QWidget):
         step = self.model.dims.step_at(index)
         for plot in (self.distribution, self.trajectories):
             plot.set_cursor(step)
+        self.distribution.set_scale(None if self.model.color_mode == "fixed" else
+                                    self._value_scale(index))
         frame = self.shown_frame
         if frame is not None and frame.index != self.hist_shown_index:
             self.loader.count(frame)  # counts_ready follows, at once when already counted
@@ -176,24 +191,57 @@ class VariableView(QWidget):
         """Draw the histogram once the loader has counted it (big variables: just after)."""
         if frame.name != self.name or frame.index != self.shown_index or frame.counts is None:
             return
-        counts = frame.counts
-        if frame.hist_range != self.hist_range:  # the run's range grew since it was counted
-            counts = histogram(frame.image, self.hist_range)
+        counts, hist_range = frame.counts, self.loader.hist_range(frame)
+        if frame.hist_range != hist_range:  # the run's range grew since it was counted
+            counts = histogram(frame.image, hist_range, frame.scale)
+        if hist_range != self.hist_range:  # bins of their own for this step
+            self.hist_range = hist_range
+            self.hist_edges = np.linspace(*hist_range, HIST_BINS + 1)
+            if frame.scale.linthresh > 0 or self._hist_symlog:
+                set_symlog_ticks(self.hist_plot.getAxis("bottom"), frame.scale.low,
+                                 frame.scale.high, frame.scale.linthresh, most=5)
+                self._hist_symlog = frame.scale.linthresh > 0
         self.hist.setData(self.hist_edges, counts)
         self._hist_top = max(self._hist_top, float(counts.max()) * 1.05)
         self.hist_plot.setYRange(0, self._hist_top, padding=0)
         self.hist_shown_index = frame.index
 
-    def _scale(self, index: int) -> ColorScale:
-        """The colours of position `index`: the run's scale, or one fitted to that step (of
-        the same kind as the run's: diverging, or sequential for a one-signed variable)."""
-        if self.model.color_mode == "run":
-            return self.run_scale
-        row = self.model.recording.summary_row(self.name, index)
-        lo, hi = row["q0.001"], row["q0.999"]
-        if lo == hi:
-            lo, hi = row["min"], row["max"]
-        return ColorScale.over(lo, hi, self.run_scale.diverging)
+    def _scale(self, index: int) -> ColorScale | FromData:
+        """The colours of position `index` as the scale choice wants them (of the same kind
+        as the run's: diverging, or sequential for a one-signed variable). Changes (the
+        difference modes) have no summaries: their scale is fitted as they are read."""
+        if self.model.mode != "value":
+            return FromData(self.model.scale_choice, True)
+        return self._value_scale(index)
+
+    def _value_scale(self, index: int) -> ColorScale:
+        rows = self.model.recording.summary(self.name)
+        index = min(index, len(rows) - 1)
+        return value_scale(rows, index, self.model.scale_choice, self.run_scale.diverging,
+                           self.run_limits)
+
+    def _show_scale_notes(self) -> None:
+        """Say what the colours, the histogram and the bands are drawn over."""
+        choice, mode = self.model.scale_choice, self.model.mode
+        what = "" if mode == "value" else MODE_SYMBOLS[mode] + " · "
+        self.heatmap.set_legend(what + choice.describe())
+        bins = "bins fixed over the run" if self._fixed_bins() else "bins per step"
+        if mode != "value":  # short titles: a long one widens its column past the view
+            bins = f"of {MODE_SYMBOLS[mode]}"
+        sampled = " — sampled" if self.info.size > HIST_SAMPLE else ""
+        self.distribution.plot.setTitle("distribution over time" if mode == "value" else
+                                        "values over time", size="9pt")
+        self.hist_plot.setTitle(f"histogram ({bins}{sampled})" if mode == "value" else
+                                f"histogram {bins}{sampled}", size="9pt")
+
+    def _symlog_threshold(self) -> float:
+        if not self.model.symlog:
+            return 0.0
+        return 0.1 * typical_spread(self.model.recording.summary(self.name))
+
+    def _fixed_bins(self) -> bool:
+        return self.model.color_mode == "fixed" and self.model.mode == "value" and not (
+            self.model.symlog)
 
     def _show_stats(self, index: int) -> None:
         if index >= self.model.recording.num_steps:
@@ -202,13 +250,21 @@ class VariableView(QWidget):
         bad = s["nan_count"] + s["inf_count"]
         warn = "color:#c0392b;font-weight:bold" if bad else ""
         bad_text = f"NaN {int(s['nan_count'])} &nbsp; Inf {int(s['inf_count'])}"
+        what = "" if self.model.mode == "value" else "values: "  # the heatmap shows changes
         self.stats.setText(
-            f"min {s['min']:.4g} &nbsp; max {s['max']:.4g} &nbsp; mean {s['mean']:.4g} &nbsp; "
+            f"{what}min {s['min']:.4g} &nbsp; max {s['max']:.4g} &nbsp; "
+            f"mean {s['mean']:.4g} &nbsp; "
             f"std {s['std']:.4g} &nbsp; norm {s['norm']:.4g} &nbsp; "
             f"<span style='{warn}'>{bad_text}</span>")
 
     def _on_option(self, name: str) -> None:
-        if name == "color_mode":  # frames coloured the other way count as missing: re-read
+        if name in ("color_mode", "mode"):  # frames made otherwise count as missing: re-read
+            self.loader.set_mode(self.name, self.model.mode)
+            self.loader.set_hist_range(self.name, self.run_hist_range if self._fixed_bins()
+                                       else None)
+            self.hist_shown_index = None
+            self._show_scale_notes()
+            self.distribution.set_symlog(self._symlog_threshold())
             self._on_index(self.model.dims.index)
         elif name in ("dense_as_images", "input_image_shape"):
             self._relayout()
@@ -228,13 +284,18 @@ class VariableView(QWidget):
     # ------------------------------------------------------------ the whole run
     def _on_grown(self, num_steps: int) -> None:
         rec = self.model.recording
-        lo, hi = rec.value_range(self.name)
+        lo, hi = self.run_limits = rec.value_range(self.name)
         sequential = one_signed(*rec.value_range(self.name, robust=False))
         self.run_scale = ColorScale.over(lo, hi, diverging=not sequential)
-        self.hist_range = (lo, hi) if hi > lo else (lo - 0.5, hi + 0.5)
-        self.hist_edges = np.linspace(*self.hist_range, HIST_BINS + 1)
-        self.loader.set_hist_range(self.name, self.hist_range)
+        self.run_hist_range = (lo, hi) if hi > lo else (lo - 0.5, hi + 0.5)
+        if self._fixed_bins() or not hasattr(self, "hist_range"):
+            self.hist_range = self.run_hist_range
+            self.hist_edges = np.linspace(*self.hist_range, HIST_BINS + 1)
+        self.loader.set_hist_range(self.name, self.run_hist_range if self._fixed_bins()
+                                   else None)
         self.hist_shown_index = None  # recount over the new range
+        self._show_scale_notes()
+        self.distribution.set_symlog(self._symlog_threshold())
         columns = {c: rec.summary_column(self.name, c)
                    for c in ("q0.001", "q0.05", "q0.25", "q0.5", "q0.75", "q0.95", "q0.999")}
         steps = self.model.dims.steps
@@ -297,7 +358,10 @@ class VariableView(QWidget):
 
     # ------------------------------------------------------------ hover
     def _on_heatmap_mouse(self, scene_pos) -> None:
-        self.hover.setText(self.heatmap.hover_text(scene_pos) or " ")
+        text, mode = self.heatmap.hover_text(scene_pos), self.model.mode
+        if text and mode != "value":  # the heatmap shows a change, not the value
+            text += f"  ({MODE_SYMBOLS[mode]})"
+        self.hover.setText(text or " ")
 
     def _on_plots_mouse(self, scene_pos) -> None:
         plot, text = self.trajectories.plot, ""

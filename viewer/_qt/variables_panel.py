@@ -17,6 +17,7 @@ from PyQt5.QtWidgets import (
 
 from ..components import ViewerModel
 from ..components.roles import role_text
+from .plain import plain_tip
 
 NAME_ROLE = Qt.UserRole
 
@@ -92,7 +93,7 @@ class VariablesPanel(QWidget):
                 title = f"{layer} · {info.layer_class}" if info.layer_class else layer
                 parent = QTreeWidgetItem([title])
                 parent.setData(0, LAYER_ROLE, layer)
-                parent.setToolTip(0, title)
+                parent.setToolTip(0, plain_tip(title))
                 parent.setFlags(Qt.ItemIsEnabled)
                 layers[layer] = parent
                 self.tree.addTopLevelItem(parent)
@@ -105,7 +106,7 @@ class VariablesPanel(QWidget):
             if not info.trainable:
                 tip += ", not trained by the optimizer (e.g. BatchNorm statistics)"
             for col in range(4):
-                item.setToolTip(col, tip)
+                item.setToolTip(col, plain_tip(tip))
                 if not info.trainable:
                     item.setForeground(col, QBrush(FROZEN))
             parent.addChild(item)

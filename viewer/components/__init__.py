@@ -10,9 +10,11 @@ from .curves import Curve, CurvesModel
 from .dims import StepModel
 from .events import Event
 from .health import HealthModel
-from .layout import ImageLayout, format_element, input_image, layout_for
+from .layout import ImageLayout, format_element, gap_mask, input_image, layout_for
+from .modes import MODE_LABELS, MODE_SYMBOLS, MODES, mode_values
 from .playback import PlaybackModel
 from .recording import RecordingModel, StaleReadError
+from .scale import SCALES, FromData, ScaleChoice, resolve, value_scale
 from .selection import SelectionModel
 from .viewer_model import COLOR_MODES, ViewerModel
 
@@ -31,6 +33,16 @@ __all__ = [
     "StaleReadError",
     "StepModel",
     "ViewerModel",
+    "FromData",
+    "MODES",
+    "MODE_LABELS",
+    "MODE_SYMBOLS",
+    "SCALES",
+    "ScaleChoice",
+    "gap_mask",
+    "mode_values",
+    "resolve",
+    "value_scale",
     "format_element",
     "input_image",
     "layout_for",

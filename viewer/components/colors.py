@@ -15,11 +15,25 @@ import numpy as np
 
 @dataclass(frozen=True)
 class ColorScale:
-    """Values `low` → the first colour of the map, `high` → the last (low < high)."""
+    """Values `low` → the first colour of the map, `high` → the last (low < high).
+
+    With `linthresh` > 0 the map is symmetric-logarithmic: values are spread by
+    sign(x)·log10(1 + |x|/linthresh) (see `forward`), linear within ±linthresh.
+    """
 
     low: float
     high: float
     diverging: bool = True
+    linthresh: float = 0.0
+
+    def forward(self, values):
+        """Values as placed along the colour map: themselves, or their symmetric log."""
+        if self.linthresh <= 0:
+            return values
+        return symlog(values, self.linthresh)
+
+    def with_symlog(self, linthresh: float) -> ColorScale:
+        return ColorScale(self.low, self.high, self.diverging, float(linthresh))
 
     @classmethod
     def centred(cls, limit: float) -> ColorScale:
@@ -42,6 +56,17 @@ class ColorScale:
     @property
     def levels(self) -> tuple[float, float]:
         return self.low, self.high
+
+
+def symlog(values, linthresh: float):
+    """sign(x)·log10(1 + |x|/linthresh): linear near zero, logarithmic beyond ±linthresh."""
+    x = np.asarray(values, dtype=np.float64)
+    return np.sign(x) * np.log10(1.0 + np.abs(x) / linthresh)
+
+
+def symlog_inverse(values, linthresh: float):
+    y = np.asarray(values, dtype=np.float64)
+    return np.sign(y) * (10.0 ** np.abs(y) - 1.0) * linthresh
 
 
 def one_signed(lo: float, hi: float) -> bool:

@@ -8,7 +8,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-GAP = 1  # pixels of blank (NaN) between the filters of a tiled conv kernel
+GAP = 1  # pixels of blank between the filters of a tiled conv kernel
+# The blank is a NaN of its own bit pattern, so that colouring tells it (transparent) from a
+# NaN weight (drawn in the NaN colour): layout only copies values, which keeps the bits.
+GAP_BITS = 0x7FC0_0DEA
+GAP_VALUE = np.array([GAP_BITS], np.uint32).view(np.float32)[0]
 MIN_IMAGE_INPUTS = 16  # a Dense input this size or more, a perfect square, is shown as an image
 KERAS_LAYOUTS = {2: "io", 3: "wio", 4: "hwio", 5: "dhwio"}  # what the layouts below expect
 
@@ -28,6 +32,11 @@ def keras_shape(shape: tuple[int, ...], axes: str = "") -> tuple[int, ...]:
     """`shape` as Keras would have it (see keras_order)."""
     order = keras_order(axes, len(shape))
     return tuple(shape) if order is None else tuple(shape[k] for k in order)
+
+
+def gap_mask(image: np.ndarray) -> np.ndarray:
+    """True at the blank pixels between tiles of an image made by ImageLayout.to_image."""
+    return np.ascontiguousarray(image, np.float32).view(np.uint32) == GAP_BITS
 
 
 def input_image(shape: tuple[int, ...], image_shape: tuple[int, int] | None = None
@@ -121,7 +130,8 @@ class ImageLayout:
         return math.prod(self.shape[:-1]), self.shape[-1]
 
     def to_image(self, array: np.ndarray) -> np.ndarray:
-        """The image of one step's value, as float32 (NaN in the gaps of tiled kernels)."""
+        """The image of one step's value, as float32 (GAP_VALUE, a NaN, in the gaps of tiled
+        kernels)."""
         return self.shown(array, (1, 1))
 
     def shown(self, array: np.ndarray, stride: tuple[int, int] = (1, 1)) -> np.ndarray:
@@ -134,7 +144,7 @@ class ImageLayout:
         index, gaps, _ = _strided_map(self, (int(stride[0]), int(stride[1])))
         image = flat.take(index).astype(np.float32, copy=False)
         if gaps is not None:
-            image[gaps] = np.nan
+            image[gaps] = GAP_VALUE
         return image
 
     def index_map(self) -> np.ndarray | None:

@@ -188,7 +188,8 @@ class RecordingModel:
 
     def summary_row(self, name: str, index: int) -> dict[str, float]:
         row = self.summary(name)[index]
-        return dict(zip(self.summary_columns, (float(v) for v in row), strict=True))
+        # a file may hold more columns (a later minor version) or fewer: name the known ones
+        return dict(zip(self.summary_columns, (float(v) for v in row), strict=False))
 
     def loss_name(self) -> str | None:
         """The per-step scalar to draw on the timeline: 'loss' if recorded, else the first."""

@@ -8,17 +8,20 @@ from .events import Event
 from .health import HealthModel
 from .image_inputs import image_layers
 from .layout import ImageLayout, layout_for
+from .modes import check_mode
 from .playback import PlaybackModel
 from .recording import RecordingModel
+from .scale import DEFAULT_SCALE, SCALES, ScaleChoice
 from .selection import SelectionModel
 
-COLOR_MODES = ("run", "step")  # colour scale fixed over the whole run, or fitted to each step
+COLOR_MODES = SCALES  # the colour scale: fixed over the run, per step, or robust per step
 
 
 class ViewerModel:
     """The recording, the current step, the selection, playback and display options.
 
-    Display options (each change emits `options_changed(name)`): `color_mode`, and
+    Display options (each change emits `options_changed(name)`): `color_mode` (the scale,
+    one of SCALES), `symlog`, `mode` (what views show: values or their change, see modes.py),
     `dense_as_images` / `input_image_shape`, whether every 2-D Dense kernel whose inputs form
     an image (a perfect square, or `input_image_shape`) shows as receptive fields
     (`layout_of`). Without it, only the Dense layers that the recorded model config shows to
@@ -35,7 +38,9 @@ class ViewerModel:
         self.selection = SelectionModel()
         self.curves = CurvesModel(self.recording)
         self.health = HealthModel(self.recording)
-        self.color_mode = "run"
+        self.color_mode = DEFAULT_SCALE
+        self.symlog = False
+        self.mode = "value"
         self.dense_as_images = False
         self.input_image_shape: tuple[int, int] | None = None
         self.image_layers: dict[str, tuple[int, int]] = {}  # Dense layers fed an image
@@ -46,11 +51,27 @@ class ViewerModel:
         self.recording.closed.connect(self._on_closed)
 
     def set_color_mode(self, mode: str) -> None:
-        if mode not in COLOR_MODES:
-            raise ValueError(f"colour mode must be one of {COLOR_MODES}, not {mode!r}")
+        """The scale: 'fixed' over the run ('run' says the same), 'step' or 'robust'."""
+        mode = "fixed" if mode == "run" else mode
+        ScaleChoice(mode)  # checks it
         if mode != self.color_mode:
             self.color_mode = mode
             self.options_changed.emit("color_mode")
+
+    def set_symlog(self, on: bool) -> None:
+        if bool(on) != self.symlog:
+            self.symlog = bool(on)
+            self.options_changed.emit("color_mode")
+
+    @property
+    def scale_choice(self) -> ScaleChoice:
+        return ScaleChoice(self.color_mode, self.symlog)
+
+    def set_mode(self, mode: str) -> None:
+        """Show values ('value'), W − W₀ ('since-start') or Wₜ − Wₜ₋₁ ('per-step')."""
+        if check_mode(mode) != self.mode:
+            self.mode = mode
+            self.options_changed.emit("mode")
 
     def set_dense_as_images(self, on: bool) -> None:
         if bool(on) != self.dense_as_images:
