@@ -104,8 +104,10 @@ def kill_once(path: str, mode: str, rng: random.Random,
     problems = check(path)
     from weightreel.formats import open_recording
 
-    steps = 0 if problems else open_recording(path).num_steps
-    return steps, problems
+    if problems:
+        return 0, problems
+    with open_recording(path) as rec:  # closed: a deleted file held open keeps its disk space
+        return rec.num_steps, problems
 
 
 if __name__ == "__main__":
