@@ -11,6 +11,7 @@ from typing import Any
 import h5py
 import numpy as np
 
+from . import _layout as L
 from ._h5 import describe_os_error
 from .errors import CorruptRecordingError, RecordingError
 
@@ -98,3 +99,28 @@ def file_errors(path: str) -> Iterator[None]:
         raise CorruptRecordingError(path, "needs more memory to read than is free") from None
     except (*READ_ERRORS, RecursionError) as exc:
         raise describe_os_error(path, exc) from None
+
+
+def variable_info(name: str, ds: h5py.Dataset) -> VariableInfo:
+    """A variable's description, from its dataset's shape and attributes."""
+    a = ds.attrs
+    return VariableInfo(
+        name=name, shape=tuple(ds.shape[1:]), dtype=_text(a.get("dtype", ds.dtype)),
+        stored_dtype=str(ds.dtype), layer=_text(a.get("layer", "")),
+        layer_class=_text(a.get("layer_class", "")), role=_text(a.get("role", "")),
+        trainable=_flag(a.get("trainable", True)), layout=_text(a.get("layout", "")),
+        source_dtype=_text(a.get("source_dtype", "")))
+
+
+def check_lengths(path: str, steps: int, roots: dict[str, dict[str, h5py.Dataset]]) -> None:
+    """Every timeline, variable and summary dataset holds the committed steps, and every
+    variable has its summaries; else CorruptRecordingError."""
+    short = [f"/{root}/{name}" for root, sets in roots.items()
+             for name, ds in sets.items() if (ds.shape or (0,))[0] < steps]
+    if short:
+        raise CorruptRecordingError(
+            path, f"has {steps} committed steps but shorter datasets: "
+            + ", ".join(short[:3]) + (" ..." if len(short) > 3 else ""))
+    unpaired = sorted(set(roots[L.VARIABLES]) - set(roots[L.SUMMARIES]))
+    if unpaired:
+        raise CorruptRecordingError(path, f"has no summaries for variable {unpaired[0]!r}")

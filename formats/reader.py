@@ -19,9 +19,10 @@ from ._reading import (
     VariableInfo,
     _collect,
     _first_line,
-    _flag,
     _identity,
     _text,
+    check_lengths,
+    variable_info,
 )
 from .errors import (
     CorruptRecordingError,
@@ -118,17 +119,9 @@ class Recording:
         return int(steps), int(epochs)
 
     def _check_lengths(self) -> None:
-        short = [f"/{root}/{name}"
-                 for root, sets in ((L.TIMELINE, self._timeline), (L.VARIABLES, self._datasets),
-                                    (L.SUMMARIES, self._summaries))
-                 for name, ds in sets.items() if (ds.shape or (0,))[0] < self.num_steps]
-        if short:
-            raise CorruptRecordingError(
-                self.path, f"has {self.num_steps} committed steps but shorter datasets: "
-                + ", ".join(short[:3]) + (" ..." if len(short) > 3 else ""))
-        unpaired = sorted(set(self._datasets) - set(self._summaries))
-        if unpaired:
-            raise CorruptRecordingError(self.path, f"has no summaries for variable {unpaired[0]!r}")
+        check_lengths(self.path, self.num_steps, {L.TIMELINE: self._timeline,
+                                                  L.VARIABLES: self._datasets,
+                                                  L.SUMMARIES: self._summaries})
 
     def _forget_cached(self) -> None:
         for name in ("steps", "epochs", "batches", "wall_times", "metadata", "variables",
@@ -232,16 +225,7 @@ class Recording:
         return self._guarded(self._variable_infos)
 
     def _variable_infos(self) -> dict[str, VariableInfo]:
-        infos = {}
-        for name, ds in self._datasets.items():
-            a = ds.attrs
-            infos[name] = VariableInfo(
-                name=name, shape=tuple(ds.shape[1:]), dtype=_text(a.get("dtype", ds.dtype)),
-                stored_dtype=str(ds.dtype), layer=_text(a.get("layer", "")),
-                layer_class=_text(a.get("layer_class", "")), role=_text(a.get("role", "")),
-                trainable=_flag(a.get("trainable", True)), layout=_text(a.get("layout", "")),
-                source_dtype=_text(a.get("source_dtype", "")))
-        return infos
+        return {name: variable_info(name, ds) for name, ds in self._datasets.items()}
 
     @property
     def variable_names(self) -> list[str]:
