@@ -9,9 +9,8 @@ from typing import Any
 import jax
 
 from . import _jax_tree as T
-from ._array_recorder import ArrayRecorder
+from ._array_recorder import DEFAULT_QUEUE_BYTES, ArrayRecorder
 from ._metadata import json_safe, versions
-from .model_recorder import DEFAULT_QUEUE_BYTES
 
 
 class JaxRecorder:

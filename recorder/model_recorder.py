@@ -2,44 +2,32 @@
 
 from __future__ import annotations
 
-import logging
 import math
-import numbers
 import os
-import re
-import time
-import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from weightreel.formats import RecordingError, RecordingWriter, open_recording
-from weightreel.formats.summaries import NUM_COLUMNS
+from weightreel.formats import RecordingError, RecordingWriter
 
-from ._budget import chunk_slack
+from ._array_recorder import DEFAULT_QUEUE_BYTES, ArrayRecorder, RecordingWarning, numbers_of
 from ._metadata import json_safe, model_metadata
 from ._snapshot import make_reader, make_snapshot
 from ._variables import Patterns, match_recorded, select_variables, unmatched_patterns
 from ._warn import warn
-from ._worker import BackgroundWriter
 
-DEFAULT_QUEUE_BYTES = 64 << 20
-
-logger = logging.getLogger("weightreel.recorder")
+__all__ = ["DEFAULT_QUEUE_BYTES", "ModelRecorder", "RecordingWarning"]
 
 
-class RecordingWarning(UserWarning):
-    """The recording stopped (or never started), or an option selects nothing; training was
-    not interrupted."""
-
-
-class ModelRecorder:
+class ModelRecorder(ArrayRecorder):
     """Record the variables of a Keras model, step after step, from any training loop.
 
     `record()` reads every selected variable (a fast copy on the calling thread) and queues the
     values; a background thread writes them and their summaries into the recording. Use it in
-    a `tf.GradientTape` loop, or wherever `model.fit` and its callbacks are not used.
+    a `tf.GradientTape` loop, or wherever `model.fit` and its callbacks are not used. It is the
+    Keras adapter (variable selection, snapshot and learning-rate readers, Keras metadata,
+    resume matching) over `ArrayRecorder`, which does all the writing.
 
     A recording problem (unwritable path, full disk, file held by another writer) never stops
     training: the recorder warns once with a `RecordingWarning` naming the file and the problem,
@@ -82,6 +70,8 @@ class ModelRecorder:
         True
     """
 
+    no_variables_message = "no variables to record (check include/exclude)"
+
     def __init__(
         self,
         filepath: str | os.PathLike,
@@ -102,84 +92,40 @@ class ModelRecorder:
         strict: bool = False,
         max_queue_bytes: int = DEFAULT_QUEUE_BYTES,
     ) -> None:
-        self.filepath = os.fspath(filepath)
-        self.strict = strict
-        self.error: BaseException | None = None
-        self.last_step = -1
-        self.last_epoch = -1  # the last epoch of a resumed recording (-1: none)
-        self.resumed_steps = 0
-        self._worker: BackgroundWriter | None = None
         self._optimizer = optimizer if optimizer is not None else getattr(model, "optimizer", None)
         self._model_name = getattr(model, "name", None)
         self._selected = select_variables(model, include=include, exclude=exclude, layers=layers,
                                           trainable_only=trainable_only)
-        self.variable_names = [s.name for s in self._selected]
         unmatched = unmatched_patterns(model, include, exclude)
         if unmatched:
-            warn(f"weightreel: {self.filepath}: include/exclude pattern(s) "
+            warn(f"weightreel: {os.fspath(filepath)}: include/exclude pattern(s) "
                  f"{', '.join(map(repr, unmatched))} match no variable of the model",
                  RecordingWarning)
-        self.bytes_per_step = _bytes_per_step(self._selected, float16)
-        self.chunk_slack_bytes = chunk_slack(
-            [(tuple(s.spec.shape), _itemsize(s.spec.dtype, float16)) for s in self._selected],
-            compression is not None)
         meta = model_metadata(model, self._optimizer)
         meta.update(metadata or {})
         if notes is not None:
             meta["notes"] = notes
         if hyperparameters is not None:
             meta["hyperparameters"] = json_safe(dict(hyperparameters))
-        options = {"float16": float16, "compression": compression,
-                   "commit_interval": commit_interval}
-        try:
-            self._open(meta, options, append, max_queue_bytes)
-        except RecordingError as exc:
-            self._fail(exc)
+        super().__init__(filepath, {s.name: s.spec for s in self._selected}, meta,
+                         float16=float16, compression=compression,
+                         commit_interval=commit_interval, append=append, strict=strict,
+                         max_queue_bytes=max_queue_bytes)
+        if self._worker is not None:
+            self._snapshot = make_snapshot([s.variable for s in self._selected])
+            self._learning_rate = _lr_reader(self._optimizer)
 
-    # ----------------------------------------------------------------- opening
-    def _open(self, meta: dict, options: dict, append: bool, max_queue_bytes: int) -> None:
-        if not self._selected:
-            raise RecordingError(self.filepath, "no variables to record (check include/exclude)")
-        exists = os.path.isfile(self.filepath) and os.path.getsize(self.filepath) > 0
-        if append and exists:
-            with open_recording(self.filepath) as rec:
-                self.last_step = int(rec.steps[-1]) if rec.num_steps else -1
-                self.last_epoch = _last_epoch(rec)
-        replaced = _existing_steps(self.filepath) if exists and not append else None
-        writer = RecordingWriter(self.filepath, "a" if append else "w", metadata=meta, **options)
-        try:
-            self._declare(writer)
-        except BaseException:
-            writer.abandon()
-            raise
-        if replaced is not None:
-            logger.warning("weightreel: replacing the existing recording %s (%d steps); pass "
-                           "append=True to continue it", self.filepath, replaced)
-        self.resumed_steps = writer.num_steps
-        self._snapshot = make_snapshot([s.variable for s in self._selected])
-        self._learning_rate = _lr_reader(self._optimizer)
-        items = max(1, min(16, max_queue_bytes // max(1, self.bytes_per_step)))
-        self._worker = BackgroundWriter(writer, items)
-        self._finalizer = weakref.finalize(self, self._worker.close, False, 30.0)
-
-    def _declare(self, writer: RecordingWriter) -> None:
+    def _declare(self, writer: RecordingWriter, specs: dict) -> None:
         existing = writer.variable_names
-        if existing:
-            names = match_recorded(existing, self.variable_names, self._model_name)
+        if existing:  # appending: continue the recorded names (with or without the model's)
+            names = match_recorded(existing, list(specs), self._model_name)
             if names is None:
                 raise RecordingError(self.filepath, "cannot append: the recording holds other "
                                      "variables than the model (different model or selection)")
-            for s in self._selected:  # continue the recorded names
+            for s in self._selected:
                 s.name = names[s.name]
-            self.variable_names = [s.name for s in self._selected]
-        for s in self._selected:
-            writer.declare(s.name, s.spec)
-
-    # ----------------------------------------------------------------- recording
-    @property
-    def active(self) -> bool:
-        """Whether steps are still being recorded."""
-        return self._worker is not None and self._check()
+            specs = {s.name: s.spec for s in self._selected}
+        super()._declare(writer, specs)
 
     def record(
         self,
@@ -198,79 +144,14 @@ class ModelRecorder:
         try:
             arrays = self._snapshot()
         except Exception as exc:  # noqa: BLE001 - a variable that cannot be read stops recording
-            self._stop_reading(exc)
-            return False
-        values = _numbers(scalars)
+            return self.snapshot_failed(exc)
+        values = numbers_of(scalars)
         if "learning_rate" not in values and self._learning_rate is not None:
             values["learning_rate"] = self._read_learning_rate()
         step = self.last_step + 1 if step is None else int(step)
-        self.last_step = step
         named = dict(zip(self.variable_names, arrays, strict=True))
         # copy=False: the snapshot's arrays are fresh copies that nothing changes afterwards.
-        self._worker.append(named, step=step, epoch=epoch, batch=batch, scalars=values,
-                            wall_time=time.time(), copy=False)
-        return True
-
-    def record_epoch(self, epoch: int, logs: Mapping[str, Any] | None = None) -> bool:
-        """Record one epoch's logs (for example val_loss) as epoch scalars."""
-        if self._worker is None or not self._check():
-            return False
-        self._worker.append_epoch(int(epoch), _numbers(logs))
-        return True
-
-    def commit(self, timeout: float | None = 30.0) -> bool:
-        """Write every queued step and commit it before returning (a new recording gets its
-        name at its first commit). Returns False if recording has stopped."""
-        if self._worker is None or not self._check():
-            return False
-        self._worker.commit(timeout)
-        return self._check()
-
-    def update_metadata(self, metadata: Mapping[str, Any]) -> None:
-        """Add or replace metadata documents (hyperparameters, notes, ...)."""
-        if self._worker is not None and self._check():
-            self._worker.update_metadata(metadata)
-
-    def close(self, finished: bool = True) -> None:
-        """Write every queued step and close the file. Safe to call more than once."""
-        worker, self._worker = self._worker, None
-        if worker is None:
-            return
-        self._finalizer.detach()
-        worker.close(finished)
-        if worker.error is not None and self.error is None:
-            self._fail(worker.error)
-
-    def discard(self) -> None:
-        """Stop before recording anything: a new file is not kept (used when a disk budget
-        cannot hold the recording)."""
-        worker, self._worker = self._worker, None
-        if worker is not None:
-            self._finalizer.detach()
-            worker.close(False, discard=True)
-
-    def _check(self) -> bool:
-        if self._worker is not None and self._worker.error is not None:
-            worker, self._worker = self._worker, None
-            self._finalizer.detach()
-            worker.close(False)
-            self._fail(worker.error)
-            return False
-        return True
-
-    def _stop_reading(self, exc: BaseException) -> None:
-        worker, self._worker = self._worker, None
-        self._finalizer.detach()
-        worker.close(False)
-        self._fail(RecordingError(self.filepath, "cannot read the model's variables: "
-                                  f"{type(exc).__name__}: {exc}".strip()))
-
-    def _fail(self, exc: BaseException) -> None:
-        self.error = exc
-        message = _one_line(self.filepath, exc)
-        if self.strict:
-            raise RecordingError(None, message) from exc
-        warn(f"weightreel: recording stopped, training goes on: {message}", RecordingWarning)
+        return self.write(named, step, epoch, batch, values, copy=False)
 
     def _read_learning_rate(self) -> float:
         try:
@@ -281,37 +162,6 @@ class ModelRecorder:
 
     def __enter__(self) -> ModelRecorder:
         return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        self.close(finished=exc_type is None)
-
-
-def _existing_steps(path: str) -> int | None:
-    """The number of steps of the weightreel recording at `path`; None if it holds none."""
-    try:
-        with open_recording(path) as rec:
-            return int(rec.num_steps)
-    except Exception:  # noqa: BLE001 - not a recording (or unreadable): nothing to report
-        return None
-
-
-def _last_epoch(rec: Any) -> int:
-    """The highest epoch number in a recording's timeline and epoch rows (-1 if none)."""
-    values = np.concatenate([np.asarray(rec.epochs, float), np.asarray(rec.epoch_numbers, float)])
-    values = values[np.isfinite(values)]
-    return int(values.max()) if len(values) else -1
-
-
-def _itemsize(dtype: Any, float16: bool) -> int:
-    dtype = np.dtype(dtype)
-    return 2 if float16 and dtype.kind == "f" else dtype.itemsize
-
-
-def _bytes_per_step(selected: list, float16: bool) -> int:
-    total = 32  # the timeline row
-    for s in selected:
-        total += math.prod(s.spec.shape) * _itemsize(s.spec.dtype, float16) + NUM_COLUMNS * 8
-    return total
 
 
 def _lr_reader(optimizer: Any):
@@ -326,28 +176,3 @@ def _lr_reader(optimizer: Any):
     import keras
 
     return lambda: float(np.asarray(keras.ops.convert_to_numpy(optimizer.learning_rate)))
-
-
-def _numbers(values: Mapping[str, Any] | None) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for key, value in (values or {}).items():
-        value = value.detach() if hasattr(value, "detach") else value  # a torch loss tensor
-        if isinstance(value, numbers.Number) or np.ndim(value) == 0:
-            try:
-                out[str(key)] = float(value)
-            except (TypeError, ValueError):
-                continue
-    return out
-
-
-def _one_line(path: str, exc: BaseException) -> str:
-    if isinstance(exc, RecordingError):
-        return str(exc)
-    text = str(exc).strip().splitlines()
-    detail = text[0] if text else ""
-    found = re.search(r"error message = '([^']+)'", detail)  # HDF5's write failures
-    if found:
-        detail = found.group(1)
-    elif isinstance(exc, OSError) and exc.strerror:
-        detail = exc.strerror
-    return f"{path}: {type(exc).__name__}: {detail}" if detail else f"{path}: {type(exc).__name__}"

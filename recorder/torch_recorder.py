@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from ._array_recorder import ArrayRecorder, numbers_of
+from ._array_recorder import DEFAULT_QUEUE_BYTES, ArrayRecorder, numbers_of
 from ._metadata import json_safe, versions
 from ._torch_state import (
     copy_off,
@@ -18,7 +18,6 @@ from ._torch_state import (
     learning_rates,
     model_entries,
 )
-from .model_recorder import DEFAULT_QUEUE_BYTES
 
 
 class TorchRecorder:
