@@ -121,8 +121,12 @@ class JaxRecorder:
                 self._out._fail(exc)
                 return False
             return self._out.snapshot_failed(exc)
-        return self._out.write(dict(zip(self.variable_names, arrays, strict=True)), int(step),
-                               epoch, None, scalars)
+        first = self._out.last_step < 0
+        written = self._out.write(dict(zip(self.variable_names, arrays, strict=True)),
+                                  int(step), epoch, None, scalars)
+        if written and first:  # the file exists under its name from the first row on
+            written = self._out.commit()
+        return written
 
     def _start(self, tree: Any) -> None:
         found = T.ordered(T.leaves(tree), self._order)

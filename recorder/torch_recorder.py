@@ -114,6 +114,7 @@ class TorchRecorder:
         self._hook = None
         if self._out.active or self._sharded:
             self.record(step=0, batch=-1)
+            self._out.commit()  # the file exists under its name before the first step
             if optimizer is not None and on_step:
                 self._hook = optimizer.register_step_post_hook(self._after_step)
 

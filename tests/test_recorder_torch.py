@@ -166,3 +166,15 @@ def test_importing_the_recorder_imports_no_framework():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0 and result.stdout.strip() == "[]", result.stderr
+
+
+def test_the_recording_exists_under_its_name_before_the_first_step(tmp_path):
+    model = small_cnn()
+    path = tmp_path / "early.h5"
+    recorder = TorchRecorder(model, path, optimizer=torch.optim.SGD(model.parameters(), 0.1))
+    try:
+        assert sorted(os.listdir(tmp_path)) == ["early.h5"]  # no temporary name beside it
+        with open_recording(path) as rec:
+            assert rec.num_steps == 1 and rec.steps.tolist() == [0]
+    finally:
+        recorder.close()
