@@ -35,3 +35,20 @@ def test_a_refused_file_is_reported_and_the_window_keeps_working(qtbot, tmp_path
         assert "external link" in box.text() and str(bad) in box.text()
         assert box.textFormat() == Qt.PlainText
         assert not win.model.recording.is_open
+
+
+def test_the_window_keeps_painting_while_a_file_is_checked(qtbot, tmp_path, monkeypatch):
+    from PyQt5.QtCore import QTimer
+
+    path = base(tmp_path / "plain.h5", names=("dense/kernel",))
+    ticks = []
+    with main_window(qtbot, tmp_path, monkeypatch) as win:
+        timer = QTimer()
+        timer.timeout.connect(lambda: ticks.append(win.statusBar().currentMessage()))
+        timer.start(5)
+        # The check starts a child Python (a tenth of a second at least): the GUI thread's
+        # timers fire meanwhile, and the status bar says what is happening.
+        assert win.open_file(str(path))
+        timer.stop()
+        assert any(t.startswith("Checking plain.h5") for t in ticks)
+        assert win.model.recording.is_open

@@ -17,10 +17,11 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from weightreel.formats import RecordingError, check_untrusted
+from weightreel.formats import RecordingError
 
 from ..components import ViewerModel
 from . import settings as st
+from .checking import check_responsively
 from .errors import ErrorReporter
 from .image_shape import ask_image_shape
 from .insight_menu import InsightActions
@@ -160,7 +161,9 @@ class MainWindow(QMainWindow):
         library gives an error here instead of taking the viewer with it."""
         try:
             if not checked:
-                check_untrusted(path)
+                self.statusBar().showMessage(f"Checking {os.path.basename(path)}…")
+                check_responsively(path)
+                self.statusBar().clearMessage()
             self.loader.reset()
             self.model.open(path, step)
         except RecordingError as exc:
@@ -190,7 +193,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Open a recording first, then compare it", 10000)
             return None
         try:
-            check_untrusted(other)  # B is untrusted input too (A was checked when opened)
+            check_responsively(other)  # B is untrusted input too (A was checked when opened)
             comparison = Comparison(self.model.recording.path, other)
         except RecordingError as exc:
             self.reporter.report(str(exc), "Cannot compare")
