@@ -152,3 +152,14 @@ def test_scrubbing_a_fast_file_reads_on_the_spot_but_playing_uses_the_worker(qtb
     loader.inline_read_ms = 1e9
     loader.direction = 1  # playing: the worker keeps the frame rate
     assert loader.request(view.name, 5) is None
+
+
+def test_a_run_that_blew_up_still_fits_a_1280_pixel_window(qtbot, window, samples_dir):
+    # The health summary of a diverging run is long: it is cut at the edge (its tooltip has it
+    # whole) instead of making the window wider than the screen.
+    assert window.open_file(str(samples_dir / "diverging_mlp.h5"))
+    qtbot.wait(50)
+    summary = window.timeline.curve_controls.summary
+    assert "NaN/Inf" in summary.text() and summary.toolTip()
+    assert window.minimumSizeHint().width() <= 1280
+    assert window.width() == 1280

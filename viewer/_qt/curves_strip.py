@@ -14,6 +14,7 @@ from PyQt5.QtWidgets import (
     QDoubleSpinBox,
     QHBoxLayout,
     QMenu,
+    QSizePolicy,
     QToolButton,
     QWidget,
 )
@@ -189,9 +190,9 @@ class CurveControls(QWidget):
         self.choose.setPopupMode(QToolButton.InstantPopup)
         self.choose.setMenu(self.menu)
         self.factor = QDoubleSpinBox()
-        self.factor.setRange(1.1, 1e9)
+        self.factor.setRange(1.1, 1e6)
         self.factor.setDecimals(1)
-        self.factor.setPrefix("explosion > x")
+        self.factor.setPrefix("explosion >×")
         self.factor.setValue(model.health.factor)
         self.factor.setToolTip("Mark steps at which a variable's norm grows more than this "
                                "many times in one step")
@@ -200,6 +201,9 @@ class CurveControls(QWidget):
         self.jump.setText("First NaN/Inf (N)")
         self.jump.clicked.connect(model.jump_to_first_nonfinite)
         self.summary = plain_label()  # names scalars: file text
+        # A long summary is cut at the window's edge (the tooltip has it whole) rather than
+        # making the window wider than a 1280-pixel screen.
+        self.summary.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         row = QHBoxLayout(self)
         row.setContentsMargins(4, 0, 4, 0)
         for w in (self.choose, self.summary):
@@ -239,4 +243,5 @@ class CurveControls(QWidget):
         if health.explosions.size:
             parts.append(f"{health.explosions.size} explosions")
         self.summary.setText(" · ".join(parts) or "all finite")
+        self.summary.setToolTip(plain_tip(self.summary.text()))
         self.summary.setStyleSheet("color:#b00000;" if parts else "color:#2a7a2a;")
