@@ -210,6 +210,13 @@ class ArrayRecorder:
         self.close(finished=exc_type is None)
 
 
+def check_every(every: int) -> int:
+    """`every` (record each N-th step) as given, if it is a positive integer; else ValueError."""
+    if not isinstance(every, int) or isinstance(every, bool) or every < 1:
+        raise ValueError(f"every must be a positive integer, not {every!r}")
+    return every
+
+
 def numbers_of(values: Mapping[str, Any] | None) -> dict[str, float]:
     """Scalars as floats: numbers, numpy scalars, and one-element tensors (detached)."""
     out: dict[str, float] = {}

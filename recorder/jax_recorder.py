@@ -9,7 +9,7 @@ from typing import Any
 import jax
 
 from . import _jax_tree as T
-from ._array_recorder import DEFAULT_QUEUE_BYTES, ArrayRecorder
+from ._array_recorder import DEFAULT_QUEUE_BYTES, ArrayRecorder, check_every
 from ._metadata import json_safe, versions
 
 
@@ -71,8 +71,7 @@ class JaxRecorder:
         strict: bool = False,
         max_queue_bytes: int = DEFAULT_QUEUE_BYTES,
     ) -> None:
-        if not isinstance(every, int) or isinstance(every, bool) or every < 1:
-            raise ValueError(f"every must be a positive integer, not {every!r}")
+        check_every(every)
         self.filepath = os.fspath(filepath)
         self.every = every
         self.strict = strict

@@ -7,6 +7,7 @@ from typing import Any
 
 import lightning.pytorch as pl
 
+from ._array_recorder import check_every
 from .torch_recorder import TorchRecorder
 
 
@@ -46,8 +47,7 @@ class WeightReelCallback(pl.Callback):
 
     def __init__(self, filepath: str | os.PathLike, every: int = 1, **options: Any) -> None:
         super().__init__()
-        if not isinstance(every, int) or isinstance(every, bool) or every < 1:
-            raise ValueError(f"every must be a positive integer, not {every!r}")
+        check_every(every)
         self.filepath = os.fspath(filepath)
         self.every = every
         self.options = options

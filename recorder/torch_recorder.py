@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from ._array_recorder import DEFAULT_QUEUE_BYTES, ArrayRecorder, numbers_of
+from ._array_recorder import DEFAULT_QUEUE_BYTES, ArrayRecorder, check_every, numbers_of
 from ._metadata import json_safe, versions
 from ._torch_state import (
     copy_off,
@@ -94,8 +94,7 @@ class TorchRecorder:
         strict: bool = False,
         max_queue_bytes: int = DEFAULT_QUEUE_BYTES,
     ) -> None:
-        if not isinstance(every, int) or isinstance(every, bool) or every < 1:
-            raise ValueError(f"every must be a positive integer, not {every!r}")
+        check_every(every)
         self.every = every
         self.optimizer = optimizer
         self.steps_done = 0  # optimizer steps since the recorder was made
