@@ -12,6 +12,7 @@ import h5py
 import numpy as np
 
 from . import _layout as L
+from ._direct import read_row
 from ._h5 import check_identity, describe_os_error, open_h5_read
 from ._meta import read_metadata
 from ._reading import (
@@ -283,8 +284,9 @@ class Recording:
 
     def read(self, name: str, index: int) -> np.ndarray:
         """The value of variable `name` at timeline position `index`, in its stored dtype."""
-        ds = self._dataset(name)
-        return self._guarded(lambda: ds[self._position(index)])
+        ds, i = self._dataset(name), self._position(index)  # _fd: opened with the file
+        row = None if self._fd is None else self._guarded(lambda: read_row(ds, self._fd, i))
+        return row if row is not None else self._guarded(lambda: ds[i])
 
     def read_range(self, name: str, start: int = 0, stop: int | None = None,
                    stride: int = 1) -> np.ndarray:
