@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 from PyQt5.QtCore import QObject, QTimer
 
+SLOW_MS = 100  # what does not show the current step's image follows it at most this often
+
 
 class Throttle(QObject):
     """`poke()` as often as you like; the callback runs on the next pass of the event loop if

@@ -18,6 +18,7 @@ from PyQt5.QtWidgets import (
 from ..components import ViewerModel
 from .curves_strip import CurveControls, CurvesStrip
 from .plain import plain_label
+from .throttle import SLOW_MS, Throttle
 
 
 class StepSpinBox(QSpinBox):
@@ -48,6 +49,9 @@ class TimelineWidget(QWidget):
         self.spin = StepSpinBox(model)
         self.readout = plain_label("no recording")
         self.readout.setMinimumWidth(260)
+        # The strip's cursor follows at most every SLOW_MS: repainting the strip on every
+        # frame of a scrub costs about as much as drawing the frame's image.
+        self.loss_cursor = Throttle(SLOW_MS, self._move_loss_cursor, self)
         self._build_buttons()
         self._build_layout()
         self._connect()
@@ -118,7 +122,11 @@ class TimelineWidget(QWidget):
         for w in (self.slider, self.spin):
             w.blockSignals(False)
         self.readout.setText(f"{dims.describe(index)} · {index + 1}/{dims.num_steps}")
-        self.loss.set_cursor(dims.step_at(index))
+        self.loss_cursor.poke()
+
+    def _move_loss_cursor(self) -> None:
+        dims = self.model.dims
+        self.loss.set_cursor(dims.step_at(dims.index))
 
     def _on_range(self, num_steps: int) -> None:
         dims = self.model.dims

@@ -26,10 +26,9 @@ from .loader import HIST_BINS, HIST_SAMPLE, Frame, FrameLoader, histogram
 from .over_time import DistributionPlot, TrajectoryPlot, sparse_axes, thin
 from .plain import plain_label
 from .symlog_ticks import set_symlog_ticks
-from .throttle import Throttle
+from .throttle import SLOW_MS, Throttle
 
 SMALL_VARIABLE = 128  # variables this small show every weight's trajectory
-SLOW_MS = 100  # the histogram, statistics and over-time cursors update at most this often
 
 
 class VariableView(QWidget):

@@ -64,10 +64,13 @@ def step_limits(rows: np.ndarray, index: int, kind: str) -> tuple[float, float] 
     ones (a step all NaN or Inf has none); None if no step up to `index` has."""
     q_lo, q_hi = QUANTILES[kind]
     lo, hi = rows[: index + 1, _column(q_lo)], rows[: index + 1, _column(q_hi)]
-    ok = np.nonzero(np.isfinite(lo) & np.isfinite(hi))[0]
-    if not len(ok):
-        return None
-    k = int(ok[-1])
+    if index < len(rows) and np.isfinite(lo[index]) and np.isfinite(hi[index]):
+        k = index  # the usual case, without a search (asked on every frame)
+    else:
+        ok = np.nonzero(np.isfinite(lo) & np.isfinite(hi))[0]
+        if not len(ok):
+            return None
+        k = int(ok[-1])
     a, b = float(lo[k]), float(hi[k])
     if kind == "robust":
         a, b = fenced(a, b, float(rows[k, _column(0.25)]), float(rows[k, _column(0.75)]))
