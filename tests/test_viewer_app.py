@@ -59,7 +59,8 @@ def test_scrub_with_slider_spin_box_and_keys(qtbot, window, recording):
         np.testing.assert_array_equal(view.heatmap.values,
                                       view.heatmap.layout.to_image(rec.read(view.name, target)))
         assert f"step {target} " in window.timeline.readout.text()
-        assert window.timeline.loss.cursor.value() == target
+        qtbot.waitUntil(lambda t=target: window.timeline.loss.cursor.value() == t,
+                        timeout=WAIT_MS)  # the strip's cursor follows at most every 100 ms
     window.timeline.spin.setValue(42)
     assert window.model.dims.index == 42
     window.activateWindow()

@@ -38,8 +38,8 @@ def test_plots_are_drawn_against_global_steps(qtbot, window, tmp_path):
     view = window.views.views["dense/bias"]
     index = int(np.nonzero(STEPS == 420)[0][0])
     assert window.model.dims.index == index
-    qtbot.waitUntil(lambda: view.slow_index == index and len(view.trajectories.background) == 16,
-                    timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: view.slow_index == index and len(view.trajectories.background) == 16
+                    and window.timeline.loss.cursor.value() == 420, timeout=WAIT_MS)
     for plot in (view.distribution.plot, view.trajectories.plot, window.timeline.loss):
         axis = plot.getAxis("bottom")
         assert axis.labelText == "step"
@@ -65,7 +65,7 @@ def test_clicking_the_loss_strip_jumps_to_the_nearest_recorded_step(qtbot, windo
         qtbot.mouseClick(loss.viewport(), Qt.LeftButton, pos=loss.mapFromScene(scene))
         qtbot.waitUntil(lambda e=expected: window.model.dims.step_at(window.model.dims.index)
                         == e, timeout=WAIT_MS)
-        assert loss.cursor.value() == expected
+        qtbot.waitUntil(lambda e=expected: loss.cursor.value() == e, timeout=WAIT_MS)
         assert window.timeline.spin.value() == expected
 
 

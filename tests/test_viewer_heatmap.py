@@ -4,15 +4,17 @@ throttle that keeps the slower plots from repainting on every step."""
 import time
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 from viewer_window import main_window
 
 from weightreel.formats import RecordingWriter, VariableSpec
 from weightreel.viewer._qt import style
 from weightreel.viewer._qt.colorize import NON_FINITE, colorize, pixel_colour
+from weightreel.viewer._qt.heatmap import HeatmapPlot
 from weightreel.viewer._qt.throttle import Throttle
 from weightreel.viewer.app import application
-from weightreel.viewer.components import ColorScale
+from weightreel.viewer.components import ColorScale, ImageLayout
 from weightreel.viewer.synthetic import write_synthetic
 
 WAIT_MS = 5000
@@ -102,6 +104,53 @@ def test_histogram_stats_and_cursors_follow_the_step(qtbot, window, tmp_path):
         x, counts = view.hist.getData()
         finite = np.isfinite(view.heatmap.values).sum()
         assert counts.sum() == finite  # the shown step's weights, every one counted
+
+
+def test_after_a_fast_scrub_every_panel_shows_the_last_step(qtbot, window, tmp_path):
+    """The statistics, histogram, over-time cursors and the loss strip's cursor follow a scrub
+    at most every 100 ms (the heatmap follows every step): once it stops, all show its end."""
+    path = write_synthetic(tmp_path / "run.h5", steps=40)
+    assert window.open_file(path)
+    view, dims = window.views.views["conv2d/kernel"], window.model.dims
+    qtbot.waitUntil(view.is_ready, timeout=WAIT_MS)
+    for target in range(1, 40, 2):  # a drag: a change per pass of the event loop, no waits
+        window.timeline.slider.setValue(target)
+        application().processEvents()
+    final, step = 39, dims.step_at(39)
+    qtbot.waitUntil(lambda: view.is_ready() and view.hist_shown_index == final
+                    and window.timeline.loss.cursor.value() == step, timeout=WAIT_MS)
+    assert view.shown_index == final
+    np.testing.assert_array_equal(view.heatmap.values, view.heatmap.layout.to_image(
+        window.model.recording.read(view.name, final)))
+    row = window.model.recording.summary_row(view.name, final)
+    assert f"min {row['min']:.4g}" in view.stats.text()
+    assert view.distribution.cursor.value() == step
+    assert view.trajectories.cursor.value() == step
+
+
+def test_the_colour_bar_draws_each_scale_once_and_alike(qtbot):
+    application()
+    widget = pg.GraphicsLayoutWidget()
+    heat = HeatmapPlot(widget.addPlot(), "w", ImageLayout((4, 4)))
+    widget.resize(400, 300)
+    widget.show()
+    qtbot.waitExposed(widget)
+    values = np.linspace(-1, 1, 16, dtype=np.float32).reshape(4, 4)
+
+    def show(limit):
+        scale = ColorScale.centred(limit)
+        heat.show(values, colorize(values, scale), scale)
+        qtbot.waitUntil(lambda: heat.bar.axis.picture is not None, timeout=WAIT_MS)  # painted
+        return heat.bar.axis.picture, widget.grab().toImage()
+
+    first, first_image = show(0.5)
+    other, other_image = show(0.25)
+    again, again_image = show(0.5)
+    assert again is first and other is not first  # drawn once, kept
+    assert again_image == first_image and other_image != first_image
+    heat.bar.axis.setStyle(tickTextOffset=9)  # anything else drawn differently: drawn afresh
+    qtbot.waitUntil(lambda: heat.bar.axis.picture is not None, timeout=WAIT_MS)
+    assert heat.bar.axis.picture is not first
 
 
 def test_colorize_over_a_sequential_scale(qtbot):

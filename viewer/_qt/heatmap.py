@@ -13,9 +13,11 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt5.QtCore import QRectF
 from PyQt5.QtGui import QFont, QImage, QPainter
+from PyQt5.QtWidgets import QGraphicsItem
 
 from ..components import ColorScale, ImageLayout, format_element
 from . import style
+from .bar_axis import use_bar_axis
 from .colorize import NON_FINITE
 from .symlog_ticks import compact, set_symlog_ticks
 from .ticks import ThinTickAxis
@@ -58,6 +60,8 @@ class HeatmapPlot:
     def __init__(self, plot: pg.PlotItem, name: str, layout: ImageLayout) -> None:
         self.plot, self.name = plot, name
         plot.setAxisItems({side: ThinTickAxis(side) for side in ("left", "bottom")})
+        for side in ("left", "bottom"):  # they reach into the image, which repaints them
+            plot.getAxis(side).setCacheMode(QGraphicsItem.DeviceCoordinateCache)
         self.image = FrameImage()
         plot.addItem(self.image)
         plot.invertY(True)
@@ -66,6 +70,7 @@ class HeatmapPlot:
         self.set_layout(layout)
         self.bar = pg.ColorBarItem(values=(-1.0, 1.0), colorMap=style.colormap(),
                                    interactive=False, width=12)
+        use_bar_axis(self.bar)  # scrubbing draws each scale's labels once
         plot.layout.addItem(self.bar, 2, 5)  # after the right-hand axis, as pyqtgraph does
         font = QFont()
         font.setPointSizeF(BAR_FONT_PT)

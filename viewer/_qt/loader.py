@@ -182,9 +182,11 @@ class FrameLoader(QObject):
 
     def cached(self, name: str, index: int) -> Frame | None:
         """The cached frame of `name` at `index`, if coloured as the view now wants it."""
+        return self._cached_as(name, index, self._colouring(name, index))
+
+    def _cached_as(self, name: str, index: int, colouring: tuple) -> Frame | None:
         frame = self.cache.get((self.generation, name, int(index)))
-        if frame is None or (frame.spec, frame.stride, frame.layout, frame.mode
-                             ) != self._colouring(name, index):
+        if frame is None or (frame.spec, frame.stride, frame.layout, frame.mode) != colouring:
             return None
         return frame
 
@@ -197,11 +199,14 @@ class FrameLoader(QObject):
         """Ask for a frame; returns it at once when cached (or read at once, see
         `_read_inline`), else frame_ready emits it later."""
         self._wanted[name] = int(index)
-        frame = self.cached(name, index) or self._read_inline(name, int(index))
-        self._schedule(name)
+        colouring = self._colouring(name, index)  # asked once: it costs ~50 µs
+        frame = self._cached_as(name, index, colouring) or self._read_inline(name, int(index),
+                                                                             colouring)
+        if frame is None or self.direction:  # else nothing is left to read (no prefetch)
+            self._schedule(name)
         return frame
 
-    def _read_inline(self, name: str, index: int) -> Frame | None:
+    def _read_inline(self, name: str, index: int, colouring: tuple) -> Frame | None:
         """Scrubbing a file whose reads are fast (in the page cache): read and colour the
         step here, on the GUI thread, as a naive viewer would; two thread hand-offs cost
         more than that. Never while playing (the worker keeps the frame rate), while a read
@@ -211,7 +216,7 @@ class FrameLoader(QObject):
                 or not self.recording.is_open or not self.recording.lock.acquire(False)):
             return None
         try:
-            frame = self._read_frame(name, index, *self._colouring(name, index))
+            frame = self._read_frame(name, index, *colouring)
         except Exception:  # noqa: BLE001 - the worker reads it again and reports
             return None
         finally:
