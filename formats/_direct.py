@@ -40,10 +40,11 @@ def read_row(ds: h5py.Dataset, fd: int, row: int) -> np.ndarray | None:
         return None
     out = np.empty(ds.shape[1:], ds.dtype)
     lead = ds.chunks[1]
+    chunk_bytes = lead * out[0].nbytes  # the last chunk too: its values come first in it
     for start in range(0, ds.shape[1], lead):
         block = out[start:start + lead]
         info = ds.id.get_chunk_info_by_coord((row, start) + (0,) * (ds.ndim - 2))
-        if (info.byte_offset is None or info.filter_mask or info.size != block.nbytes
+        if (info.byte_offset is None or info.filter_mask or info.size != chunk_bytes
                 or tuple(info.chunk_offset[:2]) != (row, start)):
             return None
         if os.preadv(fd, [memoryview(block).cast("B")], info.byte_offset) != block.nbytes:

@@ -13,7 +13,7 @@ from weightreel.formats._direct import read_row
 
 def _write(path, steps: int = 3, **options) -> dict[str, list[np.ndarray]]:
     rng = np.random.default_rng(5)
-    shapes = {"big": (512, 640), "split": (1100, 1024), "small": (96, 320),
+    shapes = {"big": (512, 640), "split": (1101, 1024), "small": (96, 320),
               "conv": (3, 3, 256, 128)}
     rows: dict[str, list[np.ndarray]] = {name: [] for name in shapes}
     with RecordingWriter(path, **options) as writer:
@@ -32,7 +32,7 @@ def test_big_rows_are_read_directly_and_equal_what_h5py_reads(tmp_path):
     with h5py.File(path, "r") as f:
         by_h5py = {name: f[f"variables/{name}"][0] for name in rows}
     with open_recording(path) as rec:
-        for name in ("big", "split", "conv"):  # "split": a row over two chunks
+        for name in ("big", "split", "conv"):  # split: over two chunks, the last partly used
             for i in (0, 2):
                 direct = read_row(rec._dataset(name), rec._fd, i)
                 assert direct is not None, name
