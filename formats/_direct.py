@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import NamedTuple
 
 import h5py
 import numpy as np
@@ -33,18 +34,38 @@ def can_write_direct(ds: h5py.Dataset) -> bool:
     return row_bytes >= DIRECT_MIN_BYTES and tuple(ds.chunks[2:]) == tuple(ds.shape[2:])
 
 
-def read_row(ds: h5py.Dataset, fd: int, row: int) -> np.ndarray | None:
+class RowPlan(NamedTuple):
+    """What reading a row of a dataset directly needs to know (asked of HDF5 once)."""
+
+    shape: tuple[int, ...]  # of one row
+    dtype: np.dtype
+    lead: int  # rows of the row's first axis per chunk
+    chunk_bytes: int  # bytes of every chunk, the last too (its values come first in it)
+
+
+def row_plan(ds: h5py.Dataset) -> RowPlan | None:
+    """How to read rows of `ds` directly: uncompressed plain numbers in chunks of one row,
+    whole along every axis past the 2nd, big enough to be worth it; else None."""
+    if not (ds.dtype.kind in "fiu" and ds.chunks is not None and ds.chunks[0] == 1
+            and ds.ndim >= 2 and not ds.compression and not ds._filters
+            and tuple(ds.chunks[2:]) == tuple(ds.shape[2:])):
+        return None
+    shape, lead = tuple(ds.shape[1:]), ds.chunks[1]
+    row_bytes = math.prod(shape) * ds.dtype.itemsize
+    if row_bytes < DIRECT_MIN_BYTES:
+        return None
+    return RowPlan(shape, ds.dtype, lead, row_bytes // shape[0] * lead)
+
+
+def read_row(ds: h5py.Dataset, plan: RowPlan, fd: int, row: int) -> np.ndarray | None:
     """Row `row` of `ds` read with os.preadv from `fd` (the same file), or None where h5py
     must read it (see the module's docstring)."""
-    if not _readable_direct(ds):
-        return None
-    out = np.empty(ds.shape[1:], ds.dtype)
-    lead = ds.chunks[1]
-    chunk_bytes = lead * out[0].nbytes  # the last chunk too: its values come first in it
-    for start in range(0, ds.shape[1], lead):
-        block = out[start:start + lead]
-        info = ds.id.get_chunk_info_by_coord((row, start) + (0,) * (ds.ndim - 2))
-        if (info.byte_offset is None or info.filter_mask or info.size != chunk_bytes
+    out = np.empty(plan.shape, plan.dtype)
+    corner = (0,) * (len(plan.shape) - 1)
+    for start in range(0, plan.shape[0], plan.lead):
+        block = out[start:start + plan.lead]
+        info = ds.id.get_chunk_info_by_coord((row, start, *corner))
+        if (info.byte_offset is None or info.filter_mask or info.size != plan.chunk_bytes
                 or tuple(info.chunk_offset[:2]) != (row, start)):
             return None
         if os.preadv(fd, [memoryview(block).cast("B")], info.byte_offset) != block.nbytes:
@@ -52,12 +73,18 @@ def read_row(ds: h5py.Dataset, fd: int, row: int) -> np.ndarray | None:
     return out
 
 
-def _readable_direct(ds: h5py.Dataset) -> bool:
-    """Uncompressed plain numbers in chunks of one row, whole along every axis past the 2nd."""
-    return (ds.dtype.kind in "fiu" and ds.chunks is not None and ds.chunks[0] == 1
-            and ds.ndim >= 2 and not ds.compression and not ds._filters
-            and tuple(ds.chunks[2:]) == tuple(ds.shape[2:])
-            and math.prod(ds.shape[1:]) * ds.dtype.itemsize >= DIRECT_MIN_BYTES)
+class DirectRows:
+    """Reads rows directly where `row_plan` allows, planning each variable once."""
+
+    def __init__(self) -> None:
+        self._plans: dict[str, RowPlan | None] = {}
+
+    def read(self, name: str, ds: h5py.Dataset, fd: int | None, row: int) -> np.ndarray | None:
+        """Row `row` of variable `name` (dataset `ds`), or None: h5py must read it."""
+        if name not in self._plans:
+            self._plans[name] = row_plan(ds)
+        plan = self._plans[name]
+        return None if plan is None or fd is None else read_row(ds, plan, fd, row)
 
 
 class DirectWriter:

@@ -12,7 +12,7 @@ import h5py
 import numpy as np
 
 from . import _layout as L
-from ._direct import read_row
+from ._direct import DirectRows
 from ._h5 import check_identity, describe_os_error, open_h5_read
 from ._meta import read_metadata
 from ._reading import (
@@ -90,6 +90,7 @@ class Recording:
         self._timeline = {c: self._need(f, f"{L.TIMELINE}/{c}", h5py.Dataset)
                           for c in L.TIMELINE_COLUMNS}
         self._datasets = _collect(self._need(f, L.VARIABLES, h5py.Group))
+        self._rows = DirectRows()
         self._summaries = _collect(self._need(f, L.SUMMARIES, h5py.Group))
         self._scalar_sets = _collect(self._need(f, L.STEP_SCALARS, h5py.Group))
         self._epoch_sets = _collect(self._need(f, L.EPOCH_SCALARS, h5py.Group))
@@ -285,7 +286,7 @@ class Recording:
     def read(self, name: str, index: int) -> np.ndarray:
         """The value of variable `name` at timeline position `index`, in its stored dtype."""
         ds, i = self._dataset(name), self._position(index)  # _fd: opened with the file
-        row = None if self._fd is None else self._guarded(lambda: read_row(ds, self._fd, i))
+        row = self._guarded(lambda: self._rows.read(name, ds, self._fd, i))
         return row if row is not None else self._guarded(lambda: ds[i])
 
     def read_range(self, name: str, start: int = 0, stop: int | None = None,

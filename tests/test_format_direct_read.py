@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from weightreel.formats import RecordingWriter, open_recording
-from weightreel.formats._direct import read_row
+from weightreel.formats._direct import read_row, row_plan
 
 
 def _write(path, steps: int = 3, **options) -> dict[str, list[np.ndarray]]:
@@ -34,12 +34,13 @@ def test_big_rows_are_read_directly_and_equal_what_h5py_reads(tmp_path):
     with open_recording(path) as rec:
         for name in ("big", "split", "conv"):  # split: over two chunks, the last partly used
             for i in (0, 2):
-                direct = read_row(rec._dataset(name), rec._fd, i)
+                ds = rec._dataset(name)
+                direct = read_row(ds, row_plan(ds), rec._fd, i)
                 assert direct is not None, name
                 np.testing.assert_array_equal(direct, rows[name][i])
                 np.testing.assert_array_equal(rec.read(name, i), rows[name][i])
             np.testing.assert_array_equal(rec.read(name, 0), by_h5py[name])
-        assert read_row(rec._dataset("small"), rec._fd, 1) is None  # batched rows: h5py
+        assert row_plan(rec._dataset("small")) is None  # rows batched in chunks: h5py
         np.testing.assert_array_equal(rec.read("small", 1), rows["small"][1])
 
 
@@ -50,7 +51,7 @@ def test_other_storage_reads_as_before(tmp_path, options):
     with open_recording(path) as rec:
         ds = rec._dataset("big")
         compressed = "compression" in options
-        assert (read_row(ds, rec._fd, 1) is None) == compressed  # filtered chunks: h5py
+        assert (row_plan(ds) is None) == compressed  # filtered chunks: h5py
         value = rec.read("big", 1)
         expected = rows["big"][1] if compressed else rows["big"][1].astype(np.float16)
         assert value.dtype == expected.dtype
