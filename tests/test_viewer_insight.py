@@ -160,7 +160,7 @@ def test_overview_computes_update_norms_from_the_rows(qtbot, window, diverging):
     qtbot.mouseClick(overview.graphics.viewport(), Qt.LeftButton, pos=view_point)
     assert window.model.selection.names == [overview.names[2]]
     assert window.model.dims.index == 150
-    assert overview.cursor.value() == 150
+    qtbot.waitUntil(lambda: overview.cursor.value() == 150, timeout=WAIT_MS)  # within 100 ms
 
 
 def test_overview_reads_a_recorded_update_norm_column(qtbot, window, diverging, tmp_path):

@@ -28,6 +28,7 @@ from . import style
 from .colorize import colorize
 from .heatmap import FrameImage
 from .over_time import coarser
+from .throttle import SLOW_MS, Throttle
 
 TITLE = "relative update per step: log10 ‖Wₜ − Wₜ₋₁‖ / ‖Wₜ‖ — click a cell to open it"
 LEGEND = ("<span style='color:rgb(255,0,255)'>■</span> NaN/Inf weights &nbsp; "
@@ -58,6 +59,7 @@ class OverviewWidget(QWidget):
         self._generation = 0
         self._running: threading.Event | None = None  # set: cancel the running computation
         self._relay = _Relay()
+        self._cursor = Throttle(SLOW_MS, self._move_cursor, self)  # not a repaint per frame
         self._relay.progress.connect(self._on_progress)
         self._relay.done.connect(self._on_done)
         self._build()
@@ -224,8 +226,11 @@ class OverviewWidget(QWidget):
         self.plot.getAxis("bottom").setTicks(
             [[(int(i), str(int(steps[i]))) for i in np.unique(spots) if i < len(steps)]])
 
-    def _on_index(self, index: int) -> None:
-        self.cursor.setValue(index)
+    def _on_index(self, _index: int) -> None:
+        self._cursor.poke()
+
+    def _move_cursor(self) -> None:
+        self.cursor.setValue(self.model.dims.index)
 
     # ------------------------------------------------------------ mouse
     def cell_at(self, scene_pos) -> tuple[int, int] | None:
