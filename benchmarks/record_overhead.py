@@ -4,7 +4,9 @@ An MLP 784-256-128-10 on 20,000 random samples, batch 64, one epoch, in one proc
 alternate: plain fit; the origin post's callback (get_weights() appended to a list);
 keras.callbacks.TensorBoard(histogram_freq=1); weightreel's WeightRecorder at every batch.
 Each is reported as the median over rounds of its time divided by the plain fit of the same
-round. Then the same ratio for a model of about 10M parameters (fewer batches), and the peak
+round: the whole fit (`name`, opening and closing the recording included) and the steady-state
+time per step (`name_step`, from the 20th batch on: the issue's "step-time ratio"). Then the
+same ratios for a model of about 10M parameters (fewer batches), and the peak
 RSS growth over 5,000 recorded steps of the MLP. Then the MLP's plain-vs-WeightRecorder ratio
 again with Keras on the JAX and torch backends, each in its own process (KERAS_BACKEND is
 fixed when Keras is imported). The last line printed is a JSON object.
@@ -63,6 +65,26 @@ class SnapshotOnly(keras.callbacks.Callback):
         self.snapshot()
 
 
+class StepTimer(keras.callbacks.Callback):
+    """Steady-state time per step: from the end of batch `skip` to the end of the last batch,
+    so that opening and closing the recording (a fit's first and last moments) are left out.
+    Every variant gets one, plain included: its per-batch call costs each of them the same."""
+
+    def __init__(self, skip: int = 20) -> None:
+        super().__init__()
+        self.skip, self.start, self.end, self.steps = skip, None, None, 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        now = time.perf_counter()
+        if self.start is None and batch >= self.skip:
+            self.start, self.first = now, batch
+        elif self.start is not None:
+            self.end, self.steps = now, batch - self.first
+
+    def seconds_per_step(self) -> float:
+        return (self.end - self.start) / self.steps if self.steps else float("nan")
+
+
 def mlp(hidden: tuple[int, ...]) -> keras.Model:
     layers = [keras.Input((784,))]
     layers += [keras.layers.Dense(n, activation="relu") for n in hidden]
@@ -106,16 +128,25 @@ def compare(hidden, samples: int, rounds: int, names, tmp: str,
     if warm_recorder:  # off TensorFlow, Keras' model.to_json imports TensorFlow once (~10 s)
         timed_fit(model, x, y, make["weightreel"]())
     times: dict[str, list[float]] = {name: [] for name in names}
+    steps: dict[str, list[float]] = {name: [] for name in names}
     for r in range(rounds):
         order = names if r % 2 == 0 else [names[0], *reversed(names[1:])]
         for name in order:
-            times[name].append(timed_fit(model, x, y, make[name]()))
-    plain = times["plain"]
-    ratios = {name: statistics.median(t / p for t, p in zip(times[name], plain, strict=True))
-              for name in names[1:]}
+            timer = StepTimer(skip=min(20, len(x) // 64 // 4))
+            times[name].append(timed_fit(model, x, y, [*make[name](), timer]))
+            steps[name].append(timer.seconds_per_step())
+    ratios = {name: _median_ratio(times[name], times["plain"]) for name in names[1:]}
+    ratios.update({f"{name}_step": _median_ratio(steps[name], steps["plain"])
+                   for name in names[1:]})
     ratios["plain_seconds"] = statistics.median(times["plain"])
+    ratios["plain_step_ms"] = statistics.median(steps["plain"]) * 1e3
     ratios["params"] = model.count_params()
     return ratios
+
+
+def _median_ratio(values: list[float], plain: list[float]) -> float:
+    """The median over rounds of a variant's figure divided by the plain fit's of that round."""
+    return statistics.median(v / p for v, p in zip(values, plain, strict=True))
 
 
 def rss_growth(steps: int, tmp: str) -> dict[str, float]:

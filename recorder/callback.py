@@ -18,6 +18,7 @@ from ._warn import warn
 from .model_recorder import DEFAULT_QUEUE_BYTES, ModelRecorder, RecordingWarning
 
 logger = logging.getLogger("weightreel.recorder")
+SPEED_HINT_BYTES = 16 << 20  # a step this large, every batch, costs training visibly
 
 
 def _show_info_lines() -> None:
@@ -242,6 +243,7 @@ class WeightRecorder(keras.callbacks.Callback):
         rows = _planned_rows(params, self.save_freq, self.recorder.resumed_steps > 0)
         where = f"weightreel: recording {len(self.recorder.variable_names)} variables to " \
                 f"{self.filepath}: {_size(per_step)} per step"
+        self._hint_speed(per_step)
         if rows is None:
             logger.info("%s (steps per epoch unknown: no size projection)", where)
             return
@@ -252,6 +254,14 @@ class WeightRecorder(keras.callbacks.Callback):
             logger.warning("weightreel: %s will grow to about %s (over %s); consider save_freq, "
                            "include/exclude or float16", self.filepath, _size(total),
                            _size(self.size_warning_bytes))
+
+    def _hint_speed(self, per_step: int) -> None:
+        """Every batch of a large model is a memory copy and a disk write of that size per
+        step: suggest what keeps training fast (benchmarks/record_overhead.py, 10M model)."""
+        if self.save_freq == "batch" and per_step >= SPEED_HINT_BYTES:
+            logger.warning("weightreel: %s: recording every batch writes %s per step, which "
+                           "slows training; consider save_freq=N, float16=True or max_bytes",
+                           self.filepath, _size(per_step))
 
     # ----------------------------------------------------------------- during training
     def on_epoch_begin(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:

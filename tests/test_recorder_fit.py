@@ -203,6 +203,24 @@ def test_size_is_reported_and_large_projection_warns(tmp_path, caplog):
     assert len(warn) == 1 and "s.h5" in warn[0].getMessage()
 
 
+def test_a_large_model_every_batch_gets_a_hint_that_keeps_training_fast(tmp_path, caplog):
+    big = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2048),
+                            keras.layers.Dense(2048), keras.layers.Dense(2)])  # 17 MB a step
+    big.compile("sgd", "mse")
+    x, y = np.zeros((8, 4), np.float32), np.zeros((8, 2), np.float32)
+    hints = {}
+    for save_freq in ("batch", 4):
+        caplog.clear()
+        with caplog.at_level("INFO", logger="weightreel.recorder"):
+            big.fit(x, y, epochs=1, batch_size=8, verbose=0,
+                    callbacks=[WeightRecorder(tmp_path / f"{save_freq}.h5", save_freq=save_freq)])
+        hints[save_freq] = [r.getMessage() for r in caplog.records if "slows training" in
+                            r.getMessage()]
+    assert len(hints["batch"]) == 1 and "save_freq=N, float16=True or max_bytes" in \
+        hints["batch"][0] and "batch.h5" in hints["batch"][0]
+    assert hints[4] == []  # already every N batches: nothing to suggest
+
+
 def test_save_freq_is_checked():
     for bad in (0, -1, "step", 1.5, True):
         with pytest.raises(ValueError, match="save_freq"):
