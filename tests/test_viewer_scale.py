@@ -8,6 +8,7 @@ from PyQt5.QtCore import Qt
 from viewer_window import main_window
 
 from weightreel.formats import RecordingWriter, VariableSpec
+from weightreel.viewer._qt.screen_fit import PREFERRED
 from weightreel.viewer._qt.view_sizes import panels
 from weightreel.viewer.synthetic import write_synthetic
 
@@ -163,3 +164,25 @@ def test_a_run_that_blew_up_still_fits_a_1280_pixel_window(qtbot, window, sample
     assert "NaN/Inf" in summary.text() and summary.toolTip()
     assert window.minimumSizeHint().width() <= 1280
     assert window.width() == 1280
+
+
+@pytest.mark.parametrize("names", [["digits_cnn/conv1/kernel"],
+                                   ["digits_cnn/conv1/kernel", "digits_cnn/conv2/kernel"]])
+def test_at_the_default_size_one_row_of_views_shows_whole_without_scrolling(
+        qtbot, tmp_path, monkeypatch, samples_dir, names):
+    # PREFERRED: the default size on a screen that holds it (the offscreen one is smaller)
+    with main_window(qtbot, tmp_path, monkeypatch, size=PREFERRED) as win:
+        assert win.open_file(str(samples_dir / "digits_cnn.h5"))
+        win.model.selection.set_names(names)
+        views = win.views
+        qtbot.waitUntil(lambda: len(views.views) == len(names) and all(
+            v.shown_index is not None for v in views.views.values()), timeout=WAIT_MS)
+        qtbot.wait(50)
+        assert views.scroll.verticalScrollBar().maximum() == 0  # nothing below the fold
+        viewport = views.scroll.viewport().height()
+        for name, view in views.views.items():
+            assert view.height() <= viewport, name
+            stats_bottom = view.stats.mapTo(view, view.stats.rect().bottomLeft()).y()
+            assert stats_bottom <= view.height(), name  # the statistics line is on screen
+            for panel, ((w, h), (min_w, min_h)) in panels(view).items():
+                assert w >= min_w and h >= min_h, (name, panel, (w, h), (min_w, min_h))

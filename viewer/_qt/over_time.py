@@ -15,7 +15,7 @@ from .symlog_ticks import set_symlog_ticks
 MAX_BAND_POINTS = 4000
 BANDS = (("q0.001", "q0.999", 45), ("q0.05", "q0.95", 80), ("q0.25", "q0.75", 130))
 SPARSE_TEXT = [(0, 0.5), (2, 0.3)]  # value labels may fill this much of a short axis
-TRAJECTORY_MIN_HEIGHT = 170
+TRAJECTORY_MIN_HEIGHT = 135
 LABEL_PX = 18  # a vertical value axis gets at most one label per this many pixels
 
 

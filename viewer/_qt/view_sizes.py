@@ -7,10 +7,10 @@ below these: the heatmap, the histogram and the distribution side by side, the t
 from __future__ import annotations
 
 HEATMAP_MIN = (240, 150)  # (width, height) of the heatmap with its axes and colour bar
-SIDE_PLOT_MIN = (165, 105)  # the histogram and the distribution over time, side by side
+SIDE_PLOT_MIN = (165, 140)  # the histogram and the distribution over time, side by side
 TITLE_MARGIN = 8  # pixels beside a plot's title
 SIDE_PLOT_MAX_WIDTH = 205  # a longer title may overlap its neighbour at the minimum size
-PLOTS_MARGIN = 24  # pyqtgraph's layout margins and spacing around the plots, in pixels
+PLOTS_MARGIN = 36  # pyqtgraph's layout margins and spacing around the plots, in pixels
 
 
 def apply_minimums(view) -> None:
@@ -26,6 +26,14 @@ def apply_minimums(view) -> None:
     trajectories.setMinimumWidth(2 * side_w)
     view.plots.setMinimumSize(2 * side_w + PLOTS_MARGIN,
                               side_h + int(trajectories.minimumHeight()) + PLOTS_MARGIN)
+
+
+def least_height(view, width: int) -> int:
+    """The height `view` needs at `width`: its panels' minimums and its labels as wrapped."""
+    extra = 0
+    for label in (view.title, view.stats, view.hover):
+        extra += max(0, label.heightForWidth(width) - label.minimumSizeHint().height())
+    return view.minimumSizeHint().height() + extra
 
 
 def panels(view) -> dict[str, tuple[object, tuple[int, int]]]:

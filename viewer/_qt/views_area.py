@@ -21,12 +21,28 @@ from ..components import ViewerModel
 from ..components.selection import MAX_VIEWS
 from .loader import FrameLoader
 from .variable_view import VariableView
-from .view_sizes import apply_minimums
+from .view_sizes import apply_minimums, least_height
 
 HINT = ("Open a recording with File ▸ Open (Ctrl+O) or drop one here.\n"
         "Then pick variables on the left (Ctrl-click for several, side by side).")
 SPACING = 4
 RELEASE_MS = 250  # a view not laid out by then (a hidden window) reads its frame anyway
+
+
+class _ViewsGrid(QGridLayout):
+    """The views' grid. When every view fits the viewport, it fills the viewport.
+
+    A view's word-wrapped labels make its layout height-for-width, and QScrollArea then
+    sizes the grid to its preferred height for the width, not to the viewport: one view at
+    the default window size used to scroll, its lower panels cut off. ViewsArea sets `fits`
+    when the views' minimum heights (their wrapped labels included) fit the viewport.
+    Otherwise the grid scrolls, each view at its preferred height.
+    """
+
+    fits = False
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt override
+        return not self.fits and super().hasHeightForWidth()
 
 
 class ViewsArea(QWidget):
@@ -46,7 +62,7 @@ class ViewsArea(QWidget):
         self.notice.setStyleSheet("background:#fff4ce; padding:3px;")
         self.notice.hide()
         self.grid_host = QWidget()
-        self.grid = QGridLayout(self.grid_host)
+        self.grid = _ViewsGrid(self.grid_host)
         self.grid.setContentsMargins(0, 0, 0, 0)
         self.grid.setSpacing(SPACING)
         self.scroll = QScrollArea()
@@ -78,6 +94,7 @@ class ViewsArea(QWidget):
         self.order = [n for n in names if n in self.views]
         self._show_notice()
         self._arrange(force=True)
+        self._fit_height()
         self.stack.setCurrentWidget(self.page if self.views else self.hint)
 
     def _make_view(self, name: str) -> VariableView:
@@ -126,3 +143,21 @@ class ViewsArea(QWidget):
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(event)
         self._arrange()
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """Let the grid fill the viewport if every row of views fits it at its minimum."""
+        views = list(self.views.values())
+        fits = False
+        if views:
+            rows = -(-len(views) // self.columns)
+            usable = self.width() - self.scroll.verticalScrollBar().sizeHint().width()
+            width = max(1, usable // self.columns - SPACING)
+            need = rows * max(least_height(v, width) for v in views) + SPACING * (rows - 1)
+            # This area's own height: in its resizeEvent the scroll area is not resized yet.
+            notice = self.notice.sizeHint().height() if self.notice.isVisibleTo(self) else 0
+            fits = need <= self.height() - notice
+        if fits != self.grid.fits:
+            self.grid.fits = fits
+            self.grid.invalidate()
+            self.grid_host.updateGeometry()
