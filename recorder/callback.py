@@ -60,7 +60,9 @@ class WeightRecorder(keras.callbacks.Callback):
     `weightreel.formats.RecordingError` instead. Under `tf.distribute` only the chief writes.
 
     When training begins, one INFO line on the "weightreel.recorder" logger gives the file, the
-    bytes per step and the projected size; a WARNING when that passes `size_warning_bytes`.
+    bytes per step and the projected size; a WARNING when that passes `size_warning_bytes`,
+    and one when every batch of a large model (16 MB a step or more) is recorded, which slows
+    training: save_freq=N, float16=True or max_bytes keep it fast.
 
     Args:
         filepath: the recording file to write (HDF5, conventionally `.h5`).
