@@ -163,11 +163,18 @@ class GuardedFile:
             self._size = self.hdf5_end
 
 
+# Large allocations (chunks of rows) start on a page boundary, so that rows can be written
+# with direct I/O (_direct.py); small ones (metadata, a small variable's chunk) are packed.
+ALIGN_THRESHOLD = 64 << 10
+ALIGN_INTERVAL = 4096
+
+
 class GuardedH5File(h5py.File):
     """An h5py.File over a GuardedFile whose flush first covers HDF5's end address."""
 
     def __init__(self, guard: GuardedFile, mode: str) -> None:
-        super().__init__(guard, mode, libver="earliest")
+        super().__init__(guard, mode, libver="earliest", alignment_threshold=ALIGN_THRESHOLD,
+                         alignment_interval=ALIGN_INTERVAL)
         self.guard = guard
 
     def reserve(self, nbytes: int) -> None:

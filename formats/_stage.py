@@ -14,6 +14,8 @@ import math
 import h5py
 import numpy as np
 
+from ._tables import write_rows
+
 STAGE_MAX_ROW_BYTES = 64 << 10  # larger rows are written at once: staging them saves little
 STAGE_LIMIT_BYTES = 8 << 20  # written early past this much, so memory stays bounded
 
@@ -23,7 +25,8 @@ class RowStage:
 
     def __init__(self, limit_bytes: int = STAGE_LIMIT_BYTES) -> None:
         self._limit = limit_bytes
-        self._runs: dict[h5py.h5d.DatasetID, tuple[h5py.Dataset, int, list[np.ndarray]]] = {}
+        # per dataset: (dataset, first row, blocks of consecutive rows, the row after them)
+        self._runs: dict[h5py.h5d.DatasetID, tuple[h5py.Dataset, int, list, int]] = {}
         self._rows: dict[h5py.h5d.DatasetID, tuple[tuple[int, ...], np.dtype, bool]] = {}
         self._bytes = 0
 
@@ -40,16 +43,17 @@ class RowStage:
             row = self._rows[ds.id] = (shape, ds.dtype, small)
         return row
 
-    def put(self, ds: h5py.Dataset, row: int, value: object) -> None:
-        """Hold ds[row] = value (a copy) until `flush`."""
+    def put(self, ds: h5py.Dataset, first: int, block: object) -> None:
+        """Hold ds[first:first + len(block)] = block (a copy) until `flush`."""
         shape, dtype, _ = self._row(ds)
-        data = np.array(value, dtype=dtype).reshape(shape)
+        data = np.array(block, dtype=dtype).reshape((-1, *shape))
         run = self._runs.get(ds.id)
-        if run is not None and run[1] + len(run[2]) != row:  # not the next row: write the run
-            self._write(*self._runs.pop(ds.id))
+        if run is not None and run[3] != first:  # not the next rows: write the run first
+            self._write(*self._runs.pop(ds.id)[:3])
             run = None
         if run is None:
-            self._runs[ds.id] = run = (ds, row, [])
+            run = (ds, first, [])
+        self._runs[ds.id] = (*run[:3], first + len(data))  # the row that continues the run
         run[2].append(data)
         self._bytes += data.nbytes
         if self._bytes > self._limit:
@@ -59,7 +63,7 @@ class RowStage:
         """Write every held row to its dataset (one HDF5 write per dataset)."""
         runs, self._runs, self._bytes = self._runs, {}, 0
         for run in runs.values():
-            self._write(*run)
+            self._write(*run[:3])
 
     def drop(self) -> None:
         """Forget held rows (the writer is abandoned: they were never committed) and the
@@ -67,9 +71,5 @@ class RowStage:
         self._runs, self._rows, self._bytes = {}, {}, 0
 
     @staticmethod
-    def _write(ds: h5py.Dataset, first: int, rows: list[np.ndarray]) -> None:
-        block = np.stack(rows) if len(rows) > 1 else rows[0][np.newaxis]
-        memory = h5py.h5s.create_simple(block.shape)
-        space = ds.id.get_space()
-        space.select_hyperslab((first,) + (0,) * (block.ndim - 1), block.shape)
-        ds.id.write(memory, space, np.ascontiguousarray(block))
+    def _write(ds: h5py.Dataset, first: int, blocks: list[np.ndarray]) -> None:
+        write_rows(ds, first, np.concatenate(blocks) if len(blocks) > 1 else blocks[0])

@@ -6,6 +6,7 @@ import fcntl
 import math
 import os
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -266,6 +267,28 @@ class WriterFile:
             self._steps.add(ds)
             self._steps.add(summary)
 
+    def _checked(self, arrays: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        """One step's arrays as numpy, checked against the variables (declared by the first)."""
+        values = {name: np.asarray(a) for name, a in arrays.items()}
+        if not self._vars:
+            for name, a in values.items():
+                self.declare(name, VariableSpec(tuple(a.shape), str(a.dtype)))
+        self._check_arrays(values)
+        return {n: a.astype(np.float32) if a.dtype.name == "bfloat16" else a
+                for n, a in values.items()}
+
+    def _check_arrays(self, values: dict[str, np.ndarray]) -> None:
+        missing = set(self._vars) - set(values)
+        extra = set(values) - set(self._vars)
+        if missing or extra:
+            raise RecordingError(self.path, "step does not match the recorded variables: "
+                                 + _diff_text(missing, extra))
+        for name, a in values.items():
+            shape = tuple(self._vars[name].spec.shape)
+            if tuple(a.shape) != shape:
+                raise RecordingError(
+                    self.path, f"variable {name!r} has shape {tuple(a.shape)}, recorded {shape}")
+
 
 def _text(value: Any) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
@@ -281,3 +304,12 @@ def _datasets(group: h5py.Group) -> list[tuple[str, h5py.Dataset]]:
 def _strerror(exc: Exception) -> str:
     text = getattr(exc, "strerror", None) or str(exc)
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _diff_text(missing: set[str], extra: set[str]) -> str:
+    parts = []
+    if missing:
+        parts.append("missing " + ", ".join(sorted(missing)))
+    if extra:
+        parts.append("unknown " + ", ".join(sorted(extra)))
+    return "; ".join(parts)
