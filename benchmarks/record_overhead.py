@@ -5,7 +5,9 @@ alternate: plain fit; the origin post's callback (get_weights() appended to a li
 keras.callbacks.TensorBoard(histogram_freq=1); weightreel's WeightRecorder at every batch.
 Each is reported as the median over rounds of its time divided by the plain fit of the same
 round: the whole fit (`name`, opening and closing the recording included) and the steady-state
-time per step (`name_step`, from the 20th batch on: the issue's "step-time ratio"). Then the
+time per step (`name_step`, from the 20th batch on: the issue's "step-time ratio"), and the
+process's extra CPU time per batch over the plain fit of the same round (`name_extra_cpu_ms`:
+the writer thread, and what TensorFlow's threads spend waiting for a core it takes). Then the
 same ratios for a model of about 10M parameters (fewer batches), and the peak
 RSS growth over 5,000 recorded steps of the MLP. Then the MLP's plain-vs-WeightRecorder ratio
 again with Keras on the JAX and torch backends, each in its own process (KERAS_BACKEND is
@@ -129,15 +131,22 @@ def compare(hidden, samples: int, rounds: int, names, tmp: str,
         timed_fit(model, x, y, make["weightreel"]())
     times: dict[str, list[float]] = {name: [] for name in names}
     steps: dict[str, list[float]] = {name: [] for name in names}
+    cpu: dict[str, list[float]] = {name: [] for name in names}
     for r in range(rounds):
         order = names if r % 2 == 0 else [names[0], *reversed(names[1:])]
         for name in order:
             timer = StepTimer(skip=min(20, len(x) // 64 // 4))
+            start = time.process_time()
             times[name].append(timed_fit(model, x, y, [*make[name](), timer]))
+            cpu[name].append(time.process_time() - start)
             steps[name].append(timer.seconds_per_step())
     ratios = {name: _median_ratio(times[name], times["plain"]) for name in names[1:]}
     ratios.update({f"{name}_step": _median_ratio(steps[name], steps["plain"])
                    for name in names[1:]})
+    batches = int(np.ceil(len(x) / 64))
+    ratios.update({f"{name}_extra_cpu_ms": statistics.median(
+        (c - p) / batches * 1e3 for c, p in zip(cpu[name], cpu["plain"], strict=True))
+        for name in names[1:]})
     ratios["plain_seconds"] = statistics.median(times["plain"])
     ratios["plain_step_ms"] = statistics.median(steps["plain"]) * 1e3
     ratios["params"] = model.count_params()
@@ -230,7 +239,7 @@ def main(argv: list[str] | None = None) -> dict:
                                                rounds, names, tmp)
         print(json.dumps(result["mlp_784_256_128_10"]), flush=True)
         big = (1024, 256) if args.quick else (4096, 1536)
-        result["mlp_10m"] = compare(big, 640 if args.quick else 2048, max(2, rounds // 2),
+        result["mlp_10m"] = compare(big, 640 if args.quick else 2048, rounds,
                                     ["plain", "weightreel"], tmp)
         print(json.dumps(result["mlp_10m"]), flush=True)
         result["rss"] = rss_growth(500 if args.quick else 5000, tmp)

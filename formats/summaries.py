@@ -26,23 +26,42 @@ def sample_indices(size: int) -> np.ndarray | None:
 def summarize(values: np.ndarray, sample: np.ndarray | None = None) -> np.ndarray:
     """The base summary row (BASE_SUMMARY_COLUMNS) of `values`; NaN and Inf are counted, then
     skipped. The update norm needs the previous step too: see update_norm()."""
+    return _summarize(values, sample)[0]
+
+
+def summarize_step(values: np.ndarray, previous: np.ndarray | None,
+                   sample: np.ndarray | None = None) -> np.ndarray:
+    """summarize(values, sample) followed by update_norm(values, previous): the full row. A
+    large float32 variable is read from memory once for both, not twice (the same sums)."""
+    row, moved = _summarize(values, sample, previous)
+    return np.append(row, update_norm(values, previous) if moved is None else np.sqrt(moved))
+
+
+def _summarize(values: np.ndarray, sample: np.ndarray | None,
+               previous: np.ndarray | None = None) -> tuple[np.ndarray, float | None]:
+    """summarize()'s row, and the sum of squared differences from `previous` where it came
+    with the moments (a large finite float32 variable and a previous step like it), else None."""
     work = original = np.ascontiguousarray(values).reshape(-1)
     row = np.full(NUM_BASE_COLUMNS, np.nan)
     row[5:7] = 0
     if work.size == 0:
-        return row
+        return row, None
     if work.dtype.kind != "f" or work.itemsize < 4 or work.size <= EXACT_LIMIT:
         work = work.astype(np.float64)
-    total, squares, low, high = _moments(work)
+    before = None if previous is None else np.ascontiguousarray(previous).reshape(-1)
+    if before is not None and not (work.dtype == before.dtype == np.float32
+                                   and before.size == work.size):
+        before = None
+    total, squares, low, high, moved = _moments(work, before)
     if not (np.isfinite(total) and np.isfinite(squares)):
         finite = np.isfinite(work)
         nan_count = int(np.isnan(work).sum())
         row[5:7] = nan_count, work.size - int(finite.sum()) - nan_count
         work = original = work[finite].astype(np.float64)
-        sample = None
+        sample, moved = None, None
         if work.size == 0:
-            return row
-        total, squares, low, high = _moments(work)
+            return row, None
+        total, squares, low, high, _ = _moments(work)
     mean = total / work.size
     row[0:5] = (
         low,
@@ -55,7 +74,7 @@ def summarize(values: np.ndarray, sample: np.ndarray | None = None) -> np.ndarra
     if picked.size > QUANTILE_SAMPLE:
         picked = picked[sample_indices(picked.size)]
     row[7:] = quantiles(picked)
-    return row
+    return row, moved
 
 
 def summarize_rows(values: np.ndarray, sample: np.ndarray | None = None) -> np.ndarray:
@@ -88,17 +107,25 @@ def summarize_rows(values: np.ndarray, sample: np.ndarray | None = None) -> np.n
 BLOCK = 1 << 18  # elements: a block stays in cache for its four passes
 
 
-def _moments(work: np.ndarray) -> tuple[float, float, float, float]:
-    """Sum, sum of squares, min and max, reading a large array from memory once, not 4 times."""
+def _moments(work: np.ndarray, previous: np.ndarray | None = None
+             ) -> tuple[float, float, float, float, float | None]:
+    """Sum, sum of squares, min and max, reading a large array from memory once, not 4 times;
+    with `previous` (float32 like `work`), also the sum of squared differences from it, taken
+    block by block as update_norm() takes them."""
     total = squares = 0.0
     low, high = np.inf, -np.inf
+    moved, diff = (None, None) if previous is None else (0.0, np.empty(BLOCK, np.float32))
     for start in range(0, work.size, BLOCK):
         block = work[start:start + BLOCK]
         total += float(block.sum())
         # Not np.dot: BLAS threads spin on a busy machine and take the cores training needs.
         squares += float(np.einsum("i,i->", block, block))
         low, high = min(low, float(block.min())), max(high, float(block.max()))
-    return total, squares, low, high
+        if diff is not None:
+            d = diff[:block.size]
+            np.subtract(block, previous[start:start + BLOCK], out=d)
+            moved += float(np.einsum("i,i->", d, d))
+    return total, squares, low, high, moved
 
 
 def quantiles(values: np.ndarray) -> np.ndarray:

@@ -20,7 +20,14 @@ from ._stage import RowStage
 from ._tables import RowTables, create_rows, fit_to_superblock, forget_rows, write_rows
 from ._writer_open import VariableSpec, WriterFile, _Variable
 from .errors import RecordingError
-from .summaries import sample_indices, summarize, summarize_rows, update_norm, update_norms
+from .summaries import (
+    sample_indices,
+    summarize,
+    summarize_rows,
+    summarize_step,
+    update_norm,
+    update_norms,
+)
 
 __all__ = ["RecordingWriter", "VariableSpec"]
 
@@ -224,15 +231,26 @@ class RecordingWriter(WriterFile):
             if not var.direct:
                 for i, row in enumerate(stored):
                     self._put(var.data, first + i, row[np.newaxis])
-            rows = np.array([summarize(x, var.sample) for x in shown])
-            before = [var.previous, *values[:-1]]
-            norms = np.array([update_norm(x, b) for x, b in zip(values, before, strict=True)]) \
-                if var.has_update_norm else None
+            rows = np.array([self._summary_row(var, x, v, b) for x, v, b in zip(
+                shown, values, [var.previous, *values[:-1]], strict=True)])
+            norms = rows[:, -1] if var.has_update_norm else None
+            rows = rows[:, :-1] if var.has_update_norm else rows
         if norms is not None:
             var.previous = self._kept(name, values[-1]) if copy else values[-1]
             rows = np.column_stack([rows, norms])
         self._put(var.summary, first, rows)
         return rows
+
+    @staticmethod
+    def _summary_row(var: _Variable, shown: np.ndarray, value: np.ndarray,
+                     before: np.ndarray | None) -> np.ndarray:
+        """One step's summary row: of `shown` (what the file holds), and where the file has
+        the column, the update norm of `value` (the step as given) since `before`."""
+        if not var.has_update_norm:
+            return summarize(shown, var.sample)
+        if shown is value:  # one pass over memory for both
+            return summarize_step(value, before, var.sample)
+        return np.append(summarize(shown, var.sample), update_norm(value, before))
 
     def _kept(self, name: str, value: np.ndarray) -> np.ndarray:
         """A copy of `value` in a buffer reused from step to step: a fresh 200 MB array each

@@ -11,6 +11,7 @@ from weightreel.formats.summaries import (
     sample_indices,
     summarize,
     summarize_rows,
+    summarize_step,
     update_norm,
     update_norms,
 )
@@ -118,6 +119,9 @@ def test_block_summaries_equal_one_step_summaries(shape, dtype):
     expected = [update_norm(v, b) for v, b in zip(values, [previous, *values[:-1]], strict=True)]
     np.testing.assert_allclose(update_norms(values, previous), expected, rtol=1e-12)
     assert np.isnan(update_norms(values, None)[0])
+    for value, before, norm in zip(values, [previous, *values[:-1]], expected, strict=True):
+        whole = summarize_step(value, before, sample)  # one pass for a large float32 one
+        np.testing.assert_array_equal(whole, np.append(summarize(value, sample), norm))
 
 
 def test_quantiles_match_numpy_on_every_size():
