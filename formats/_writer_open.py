@@ -58,7 +58,8 @@ class _Variable:
 
 
 class WriterFile:
-    """The file side of RecordingWriter: opening, creating, loading, holding the lock."""
+    """The file side of RecordingWriter: opening, creating, loading, holding the lock, and
+    declaring the variables and checking each step against them."""
 
     path: str
     _vars: dict[str, _Variable]
@@ -266,6 +267,72 @@ class WriterFile:
             self._vars[name] = var
             self._steps.add(ds)
             self._steps.add(summary)
+
+    # ----------------------------------------------------------------- declaring
+    @property
+    def variable_names(self) -> list[str]:
+        return list(self._vars)
+
+    def declare(self, name: str, spec: VariableSpec) -> None:
+        """Add a variable before the first step. Appending later requires the same shape."""
+        if name in self._vars:
+            if tuple(self._vars[name].spec.shape) != tuple(spec.shape):
+                raise RecordingError(
+                    self.path, f"variable {name!r} has shape {tuple(self._vars[name].spec.shape)} "
+                    f"in the file but {tuple(spec.shape)} now")
+            return
+        if self.num_steps:
+            raise RecordingError(self.path, f"cannot add variable {name!r} after steps exist")
+        source = "bfloat16" if str(spec.dtype) == "bfloat16" else ""  # numpy has no bfloat16
+        dtype = np.dtype("float32") if source else np.dtype(spec.dtype)
+        try:
+            L.split_name(name)
+            L.check_layout(spec.layout, spec.shape)
+            store = self._storage_dtype(dtype)
+            capacity = self._steps.capacity
+            data = create_rows(self._group_for(L.VARIABLES, name), name.split("/")[-1],
+                               tuple(spec.shape), store, capacity, self.compression)
+            columns = self._summary_columns()
+            summary = create_rows(self._group_for(L.SUMMARIES, name), name.split("/")[-1],
+                                  (len(columns),), np.dtype("<f8"), capacity)
+        except (ValueError, TypeError) as exc:
+            raise RecordingError(self.path, f"cannot store variable {name!r}: {exc}") from None
+        attrs = {"layer": spec.layer, "layer_class": spec.layer_class, "role": spec.role,
+                 "trainable": bool(spec.trainable), "dtype": str(dtype),
+                 "order": len(self._vars)}
+        if self.format_version != "1.0":  # a 1.0 file appended to stays 1.0
+            attrs.update({k: v for k, v in (("layout", spec.layout), ("source_dtype", source))
+                          if v})
+        for key, value in attrs.items():
+            data.attrs[key] = value
+        summary.attrs["columns"] = list(columns)
+        self._vars[name] = _Variable(spec, data, summary, sample_indices(math.prod(spec.shape)))
+        self._steps.add(data)
+        self._steps.add(summary)
+
+    def _summary_columns(self) -> tuple[str, ...]:
+        """This file's summary columns: a 1.0 file being appended to stays 1.0."""
+        version = self._file.attrs.get(L.ATTR_VERSION, L.FORMAT_VERSION)
+        if isinstance(version, bytes):
+            version = version.decode("utf-8", "replace")
+        if str(version) == "1.0":
+            return L.BASE_SUMMARY_COLUMNS
+        return L.SUMMARY_COLUMNS
+
+    def _storage_dtype(self, dtype: np.dtype) -> np.dtype:
+        if self.float16 and dtype.kind == "f":
+            return np.dtype("<f2")
+        if dtype.kind not in "fiub":
+            raise TypeError(f"dtype {dtype} is not numeric")
+        return dtype.newbyteorder("<") if dtype.itemsize > 1 else dtype
+
+    def _group_for(self, root: str, name: str) -> h5py.Group:
+        group = self._file[root]
+        for part in L.split_name(name)[:-1]:
+            if isinstance(group.get(part), h5py.Dataset):
+                raise ValueError(f"{part!r} is already a variable, not a layer")
+            group = group.require_group(part)
+        return group
 
     def _checked(self, arrays: Mapping[str, Any]) -> dict[str, np.ndarray]:
         """One step's arrays as numpy, checked against the variables (declared by the first)."""

@@ -21,7 +21,6 @@ from ._tables import RowTables, create_rows, fit_to_superblock, forget_rows, wri
 from ._writer_open import VariableSpec, WriterFile, _Variable
 from .errors import RecordingError
 from .summaries import (
-    sample_indices,
     summarize,
     summarize_rows,
     summarize_step,
@@ -90,72 +89,6 @@ class RecordingWriter(WriterFile):
         self._last_commit = time.monotonic()
         self.closed = False
 
-    # ----------------------------------------------------------------- declaring
-    @property
-    def variable_names(self) -> list[str]:
-        return list(self._vars)
-
-    def declare(self, name: str, spec: VariableSpec) -> None:
-        """Add a variable before the first step. Appending later requires the same shape."""
-        if name in self._vars:
-            if tuple(self._vars[name].spec.shape) != tuple(spec.shape):
-                raise RecordingError(
-                    self.path, f"variable {name!r} has shape {tuple(self._vars[name].spec.shape)} "
-                    f"in the file but {tuple(spec.shape)} now")
-            return
-        if self.num_steps:
-            raise RecordingError(self.path, f"cannot add variable {name!r} after steps exist")
-        source = "bfloat16" if str(spec.dtype) == "bfloat16" else ""  # numpy has no bfloat16
-        dtype = np.dtype("float32") if source else np.dtype(spec.dtype)
-        try:
-            L.split_name(name)
-            L.check_layout(spec.layout, spec.shape)
-            store = self._storage_dtype(dtype)
-            capacity = self._steps.capacity
-            data = create_rows(self._group_for(L.VARIABLES, name), name.split("/")[-1],
-                               tuple(spec.shape), store, capacity, self.compression)
-            columns = self._summary_columns()
-            summary = create_rows(self._group_for(L.SUMMARIES, name), name.split("/")[-1],
-                                  (len(columns),), np.dtype("<f8"), capacity)
-        except (ValueError, TypeError) as exc:
-            raise RecordingError(self.path, f"cannot store variable {name!r}: {exc}") from None
-        attrs = {"layer": spec.layer, "layer_class": spec.layer_class, "role": spec.role,
-                 "trainable": bool(spec.trainable), "dtype": str(dtype),
-                 "order": len(self._vars)}
-        if self.format_version != "1.0":  # a 1.0 file appended to stays 1.0
-            attrs.update({k: v for k, v in (("layout", spec.layout), ("source_dtype", source))
-                          if v})
-        for key, value in attrs.items():
-            data.attrs[key] = value
-        summary.attrs["columns"] = list(columns)
-        self._vars[name] = _Variable(spec, data, summary, sample_indices(math.prod(spec.shape)))
-        self._steps.add(data)
-        self._steps.add(summary)
-
-    def _summary_columns(self) -> tuple[str, ...]:
-        """This file's summary columns: a 1.0 file being appended to stays 1.0."""
-        version = self._file.attrs.get(L.ATTR_VERSION, L.FORMAT_VERSION)
-        if isinstance(version, bytes):
-            version = version.decode("utf-8", "replace")
-        if str(version) == "1.0":
-            return L.BASE_SUMMARY_COLUMNS
-        return L.SUMMARY_COLUMNS
-
-    def _storage_dtype(self, dtype: np.dtype) -> np.dtype:
-        if self.float16 and dtype.kind == "f":
-            return np.dtype("<f2")
-        if dtype.kind not in "fiub":
-            raise TypeError(f"dtype {dtype} is not numeric")
-        return dtype.newbyteorder("<") if dtype.itemsize > 1 else dtype
-
-    def _group_for(self, root: str, name: str) -> h5py.Group:
-        group = self._file[root]
-        for part in L.split_name(name)[:-1]:
-            if isinstance(group.get(part), h5py.Dataset):
-                raise ValueError(f"{part!r} is already a variable, not a layer")
-            group = group.require_group(part)
-        return group
-
     # ----------------------------------------------------------------- writing
     def append(
         self,
@@ -221,23 +154,21 @@ class RecordingWriter(WriterFile):
         the summary rows. A 1.1 file summarizes what it holds; a 1.0 file the values."""
         shown = stored if self._version != "1.0" else values
         if len(values) > 1 and math.prod(var.spec.shape) <= STACK_LIMIT:
-            block = np.stack(shown)
+            block = np.stack(shown)  # stored and values are the same arrays but for float16
             if not var.direct:
-                self._put(var.data, first, block if shown is stored else np.stack(stored))
+                self._put(var.data, first, block if _same(shown, stored) else np.stack(stored))
             rows = summarize_rows(block, var.sample)
-            norms = update_norms(block if shown is values else np.stack(values),
-                                 var.previous) if var.has_update_norm else None
+            if var.has_update_norm:
+                rows = np.column_stack([rows, update_norms(
+                    block if _same(shown, values) else np.stack(values), var.previous)])
         else:
             if not var.direct:
                 for i, row in enumerate(stored):
                     self._put(var.data, first + i, row[np.newaxis])
             rows = np.array([self._summary_row(var, x, v, b) for x, v, b in zip(
                 shown, values, [var.previous, *values[:-1]], strict=True)])
-            norms = rows[:, -1] if var.has_update_norm else None
-            rows = rows[:, :-1] if var.has_update_norm else rows
-        if norms is not None:
+        if var.has_update_norm:
             var.previous = self._kept(name, values[-1]) if copy else values[-1]
-            rows = np.column_stack([rows, norms])
         self._put(var.summary, first, rows)
         return rows
 
@@ -421,3 +352,7 @@ def _as_float(value: Any) -> float:
         return float(np.asarray(value, dtype=np.float64).reshape(()))
     except (TypeError, ValueError):
         return math.nan
+
+
+def _same(a: list[np.ndarray], b: list[np.ndarray]) -> bool:
+    return all(x is y for x, y in zip(a, b, strict=True))
