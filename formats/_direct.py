@@ -108,7 +108,8 @@ class DirectWriter:
     def __init__(self, fd: int) -> None:
         self._fd = os.dup(fd)  # the file may have no name yet
         self._direct_fd = _open_direct(fd) if USE_O_DIRECT else None
-        self._buffer: mmap.mmap | None = None  # page-aligned, for direct writes
+        self._map: mmap.mmap | None = None  # page-aligned memory for direct writes
+        self._buffer: np.ndarray | None = None  # the same bytes, as numpy sees them
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="weightreel-pwrite")
         # Per dataset, the first row of the chunk last written and that chunk's address: a
         # chunk of several rows is looked up in HDF5's index once, not once per row.
@@ -150,11 +151,13 @@ class DirectWriter:
         size = len(view) // PAGE * PAGE
         if offset % PAGE or not size:
             return 0
-        if self._buffer is None or len(self._buffer) < size:
-            if self._buffer is not None:
-                self._buffer.close()
-            self._buffer = mmap.mmap(-1, size)  # anonymous maps are page-aligned
-        self._buffer[:size] = view[:size]
+        if self._buffer is None or self._buffer.size < size:
+            self._free_buffer()
+            self._map = mmap.mmap(-1, size)  # anonymous maps are page-aligned
+            self._buffer = np.frombuffer(self._map, np.uint8)
+        # np.copyto, not a slice assignment to the map: numpy lets go of the interpreter
+        # lock while it copies (40 MB take 5 ms, which training's Python would wait out).
+        np.copyto(self._buffer[:size], np.frombuffer(view, np.uint8, count=size))
         try:
             written = os.pwrite(self._direct_fd, memoryview(self._buffer)[:size], offset)
         except OSError:  # EINVAL and the like: this file system takes buffered writes only
@@ -168,8 +171,12 @@ class DirectWriter:
         os.close(self._fd)
         if self._direct_fd is not None:
             os.close(self._direct_fd)
+        self._free_buffer()
+
+    def _free_buffer(self) -> None:
         if self._buffer is not None:
-            self._buffer.close()
+            self._buffer = None  # the map cannot close while an array still points into it
+            self._map.close()
 
 
 PAGE = 4096  # direct writes are whole pages at page-aligned offsets, from page-aligned memory
