@@ -114,28 +114,37 @@ class DirectWriter:
         # Per dataset, the first row of the chunk last written and that chunk's address: a
         # chunk of several rows is looked up in HDF5's index once, not once per row.
         self._chunks: dict[h5py.h5d.DatasetID, tuple[int, int]] = {}
+        self._layouts: dict[h5py.h5d.DatasetID, tuple[int, int, int, tuple[int, ...]]] = {}
 
     def submit(self, rows: list[tuple[h5py.Dataset, int, np.ndarray]]) -> Future:
         """Start writing each (dataset, row, value); the chunk addresses are looked up here.
         The values must not change until the returned future is done."""
         pieces = []
         for ds, row, value in rows:
+            per_chunk, lead, length, zeros = self._layout(ds)
             data = np.ascontiguousarray(value, dtype=ds.dtype)
-            per_chunk = ds.chunks[0]
             if per_chunk > 1:  # whole rows side by side in each chunk
-                pieces.append((self._chunk_at(ds, row - row % per_chunk)
+                pieces.append((self._chunk_at(ds, row - row % per_chunk, zeros)
                                + (row % per_chunk) * data.nbytes, data))
                 continue
-            lead = ds.chunks[1]
-            for start in range(0, ds.shape[1], lead):
-                info = ds.id.get_chunk_info_by_coord((row, start) + (0,) * (ds.ndim - 2))
+            for start in range(0, length, lead):
+                info = ds.id.get_chunk_info_by_coord((row, start) + zeros[1:])
                 pieces.append((info.byte_offset, data[start:start + lead]))
         return self._pool.submit(self._write, pieces)
 
-    def _chunk_at(self, ds: h5py.Dataset, first: int) -> int:
+    def _layout(self, ds: h5py.Dataset) -> tuple[int, int, int, tuple[int, ...]]:
+        """Rows per chunk, first-axis length per chunk and of a row, and zeros for a chunk
+        coordinate past the row index: asked of HDF5 once per dataset, not once per step."""
+        layout = self._layouts.get(ds.id)
+        if layout is None:
+            layout = self._layouts[ds.id] = (ds.chunks[0], ds.chunks[1], ds.shape[1],
+                                             (0,) * (ds.ndim - 1))
+        return layout
+
+    def _chunk_at(self, ds: h5py.Dataset, first: int, zeros: tuple[int, ...]) -> int:
         known = self._chunks.get(ds.id)
         if known is None or known[0] != first:
-            info = ds.id.get_chunk_info_by_coord((first,) + (0,) * (ds.ndim - 1))
+            info = ds.id.get_chunk_info_by_coord((first, *zeros))
             known = self._chunks[ds.id] = (first, info.byte_offset)
         return known[1]
 

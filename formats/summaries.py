@@ -62,14 +62,7 @@ def _summarize(values: np.ndarray, sample: np.ndarray | None,
         if work.size == 0:
             return row, None
         total, squares, low, high, _ = _moments(work)
-    mean = total / work.size
-    row[0:5] = (
-        low,
-        high,
-        mean,
-        np.sqrt(max(squares / work.size - mean * mean, 0.0)),
-        np.sqrt(squares),
-    )
+    _fill_moments(row, work.size, total, squares, low, high)
     picked = original if sample is None else original[sample]  # sorted in its own dtype
     if picked.size > QUANTILE_SAMPLE:
         picked = picked[sample_indices(picked.size)]
@@ -93,15 +86,21 @@ def summarize_rows(values: np.ndarray, sample: np.ndarray | None = None) -> np.n
         total, squares = work.sum(axis=1), np.einsum("ki,ki->k", work, work)
         low, high = work.min(axis=1), work.max(axis=1)
         rows = np.empty((k, NUM_BASE_COLUMNS))
-        mean = total / work.shape[1]
-        rows[:, 0], rows[:, 1], rows[:, 2] = low, high, mean
-        rows[:, 3] = np.sqrt(np.maximum(squares / work.shape[1] - mean * mean, 0.0))
-        rows[:, 4] = np.sqrt(squares)
+        _fill_moments(rows, work.shape[1], total, squares, low, high)
         rows[:, 5:7] = 0
         rows[:, 7:] = quantiles(original if sample is None else original[:, sample])
     for i in np.flatnonzero(~(np.isfinite(total) & np.isfinite(squares))):
         rows[i] = summarize(work[i], sample)  # NaN or Inf: counted, then skipped
     return rows
+
+
+def _fill_moments(rows: np.ndarray, count: int, total, squares, low, high) -> None:
+    """min, max, mean, std and norm into the first 5 columns of `rows` (one row or (K, C)),
+    from the sums over `count` values (numbers, or arrays of K)."""
+    mean = total / count
+    rows[..., 0], rows[..., 1], rows[..., 2] = low, high, mean
+    rows[..., 3] = np.sqrt(np.maximum(squares / count - mean * mean, 0.0))
+    rows[..., 4] = np.sqrt(squares)
 
 
 BLOCK = 1 << 18  # elements: a block stays in cache for its four passes

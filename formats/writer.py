@@ -21,6 +21,7 @@ from ._tables import RowTables, create_rows, fit_to_superblock, forget_rows, wri
 from ._writer_open import VariableSpec, WriterFile, _Variable
 from .errors import RecordingError
 from .summaries import (
+    EXACT_LIMIT,
     summarize,
     summarize_rows,
     summarize_step,
@@ -29,8 +30,6 @@ from .summaries import (
 )
 
 __all__ = ["RecordingWriter", "VariableSpec"]
-
-STACK_LIMIT = 1 << 16  # elements: steps of a variable up to this size are summarized together
 
 
 class RecordingWriter(WriterFile):
@@ -153,7 +152,7 @@ class RecordingWriter(WriterFile):
         """Write the non-direct rows of `var` from row `first`, and its summary rows; return
         the summary rows. A 1.1 file summarizes what it holds; a 1.0 file the values."""
         shown = stored if self._version != "1.0" else values
-        if len(values) > 1 and math.prod(var.spec.shape) <= STACK_LIMIT:
+        if len(values) > 1 and math.prod(var.spec.shape) <= EXACT_LIMIT:  # small: K at once
             block = np.stack(shown)  # stored and values are the same arrays but for float16
             if not var.direct:
                 self._put(var.data, first, block if _same(shown, stored) else np.stack(stored))

@@ -100,14 +100,14 @@ class BackgroundWriter:
             else:
                 self._requests += 1
             self._items.append(item)
-            if self._requests or self._appends >= max(1, self._wake_at):
+            if self._requests or self._appends >= self._wake_at:
                 self._ready.notify()
 
     # ----------------------------------------------------------------- thread side
     def _take(self, timeout: float) -> list[tuple]:
         """Everything queued, once a block or a request is waiting or after `timeout` s."""
         with self._ready:
-            self._ready.wait_for(
+            self._ready.wait_for(  # _wake_at is 0 until the first step: no empty wake-ups
                 lambda: self._requests or self._appends >= max(1, self._wake_at),
                 max(0.001, timeout))
             items = list(self._items)
@@ -122,7 +122,7 @@ class BackgroundWriter:
             for item in self._take(self._interval - (time.monotonic() - self._last_commit)):
                 if item[0] == _APPEND:
                     block.append(item[1:])
-                    if len(block) >= max(1, self._wake_at):
+                    if len(block) >= self._wake_at:
                         self._write_block(block)
                     continue
                 self._write_block(block)
