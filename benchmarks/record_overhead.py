@@ -7,7 +7,10 @@ Each is reported as the median over rounds of its time divided by the plain fit 
 round: the whole fit (`name`, opening and closing the recording included) and the steady-state
 time per step (`name_step`, from the 20th batch on: the issue's "step-time ratio"), and the
 process's extra CPU time per batch over the plain fit of the same round (`name_extra_cpu_ms`:
-the writer thread, and what TensorFlow's threads spend waiting for a core it takes). Then the
+the writer thread, and what TensorFlow's threads spend waiting for a core it takes), and for
+WeightRecorder where that CPU goes (`weightreel_cpu_ms_main`: the training thread's extra,
+`_writer`: the writer thread, `_pwrite`: its direct-write thread, `_other`: TensorFlow's other
+threads' extra; the parts add up to `weightreel_extra_cpu_ms`). Then the
 same ratios for a model of about 10M parameters (fewer batches), and the peak
 RSS growth over 5,000 recorded steps of the MLP. Then the MLP's plain-vs-WeightRecorder ratio
 again with Keras on the JAX and torch backends, each in its own process (KERAS_BACKEND is
@@ -35,8 +38,10 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import psutil  # noqa: E402
 
+from weightreel.formats._direct import DirectWriter  # noqa: E402
 from weightreel.recorder import WeightRecorder  # noqa: E402
 from weightreel.recorder._snapshot import make_snapshot  # noqa: E402
+from weightreel.recorder._worker import BackgroundWriter  # noqa: E402
 
 
 class GetWeightsList(keras.callbacks.Callback):
@@ -131,26 +136,61 @@ def compare(hidden, samples: int, rounds: int, names, tmp: str,
         timed_fit(model, x, y, make["weightreel"]())
     times: dict[str, list[float]] = {name: [] for name in names}
     steps: dict[str, list[float]] = {name: [] for name in names}
-    cpu: dict[str, list[float]] = {name: [] for name in names}
+    cpu: dict[str, list[dict[str, float]]] = {name: [] for name in names}
     for r in range(rounds):
         order = names if r % 2 == 0 else [names[0], *reversed(names[1:])]
         for name in order:
             timer = StepTimer(skip=min(20, len(x) // 64 // 4))
-            start = time.process_time()
-            times[name].append(timed_fit(model, x, y, [*make[name](), timer]))
-            cpu[name].append(time.process_time() - start)
+            with ThreadCpu() as spent:
+                times[name].append(timed_fit(model, x, y, [*make[name](), timer]))
+            cpu[name].append(spent)
             steps[name].append(timer.seconds_per_step())
     ratios = {name: _median_ratio(times[name], times["plain"]) for name in names[1:]}
     ratios.update({f"{name}_step": _median_ratio(steps[name], steps["plain"])
                    for name in names[1:]})
     batches = int(np.ceil(len(x) / 64))
-    ratios.update({f"{name}_extra_cpu_ms": statistics.median(
-        (c - p) / batches * 1e3 for c, p in zip(cpu[name], cpu["plain"], strict=True))
-        for name in names[1:]})
+    for name in names[1:]:
+        for part in ("process", *(("main", "writer", "pwrite", "other") if name == "weightreel"
+                                  else ())):
+            key = "extra_cpu_ms" if part == "process" else f"cpu_ms_{part}"
+            ratios[f"{name}_{key}"] = statistics.median(
+                (c[part] - p[part]) / batches * 1e3
+                for c, p in zip(cpu[name], cpu["plain"], strict=True))
     ratios["plain_seconds"] = statistics.median(times["plain"])
     ratios["plain_step_ms"] = statistics.median(steps["plain"]) * 1e3
     ratios["params"] = model.count_params()
     return ratios
+
+
+class ThreadCpu(dict):
+    """CPU seconds spent while the block runs: by the process, the main thread (training's
+    Python, the callbacks, the snapshot), weightreel's writer thread and its direct-write
+    thread (counted by wrapping their loops, in this process only), and the others
+    (TensorFlow's threads, and the kernel's work for them)."""
+
+    def __enter__(self) -> ThreadCpu:
+        self._counts = {"writer": 0.0, "pwrite": 0.0}
+        self._saved = (BackgroundWriter._run, DirectWriter._write)
+        BackgroundWriter._run = self._counted("writer", BackgroundWriter._run)
+        DirectWriter._write = self._counted("pwrite", DirectWriter._write)
+        self._start = time.process_time(), time.thread_time()
+        return self
+
+    def _counted(self, part: str, run):
+        def counted(*args):
+            start = time.thread_time()
+            try:
+                return run(*args)
+            finally:
+                self._counts[part] += time.thread_time() - start
+        return counted
+
+    def __exit__(self, *exc) -> None:
+        self["process"] = time.process_time() - self._start[0]
+        self["main"] = time.thread_time() - self._start[1]
+        BackgroundWriter._run, DirectWriter._write = self._saved
+        self.update(self._counts)  # the writer thread has ended: the fit closed the recording
+        self["other"] = self["process"] - self["main"] - self["writer"] - self["pwrite"]
 
 
 def _median_ratio(values: list[float], plain: list[float]) -> float:

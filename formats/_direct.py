@@ -151,24 +151,31 @@ class DirectWriter:
     def _write(self, pieces: list[tuple[int, np.ndarray]]) -> None:
         for offset, block in pieces:
             view = memoryview(block).cast("B")
-            done = self._write_direct(view, offset) if self._direct_fd is not None else 0
+            done = 0
+            if self._direct_fd is not None:
+                done = self._write_direct(view, offset, block.ctypes.data % PAGE == 0)
             _pwrite_all(self._fd, view[done:], offset + done)
 
-    def _write_direct(self, view: memoryview, offset: int) -> int:
+    def _write_direct(self, view: memoryview, offset: int, aligned: bool) -> int:
         """Write the whole pages at the start of `view` with O_DIRECT; return how many bytes
-        were written (0 where the offset is not page-aligned or the file system refuses)."""
+        were written (0 where the offset is not page-aligned or the file system refuses).
+        Memory that is not `aligned` to a page is copied into page-aligned memory first; a
+        recorder's step buffers (_aligned.py) are written as they are."""
         size = len(view) // PAGE * PAGE
         if offset % PAGE or not size:
             return 0
-        if self._buffer is None or self._buffer.size < size:
-            self._free_buffer()
-            self._map = mmap.mmap(-1, size)  # anonymous maps are page-aligned
-            self._buffer = np.frombuffer(self._map, np.uint8)
-        # np.copyto, not a slice assignment to the map: numpy lets go of the interpreter
-        # lock while it copies (40 MB take 5 ms, which training's Python would wait out).
-        np.copyto(self._buffer[:size], np.frombuffer(view, np.uint8, count=size))
+        source = view[:size]
+        if not aligned:
+            if self._buffer is None or self._buffer.size < size:
+                self._free_buffer()
+                self._map = mmap.mmap(-1, size)  # anonymous maps are page-aligned
+                self._buffer = np.frombuffer(self._map, np.uint8)
+            # np.copyto, not a slice assignment to the map: numpy lets go of the interpreter
+            # lock while it copies (40 MB take 5 ms, which training's Python would wait out).
+            np.copyto(self._buffer[:size], np.frombuffer(view, np.uint8, count=size))
+            source = memoryview(self._buffer)[:size]
         try:
-            written = os.pwrite(self._direct_fd, memoryview(self._buffer)[:size], offset)
+            written = os.pwrite(self._direct_fd, source, offset)
         except OSError:  # EINVAL and the like: this file system takes buffered writes only
             os.close(self._direct_fd)
             self._direct_fd = None

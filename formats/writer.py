@@ -134,15 +134,15 @@ class RecordingWriter(WriterFile):
                      for name, var in self._vars.items()}
         if pending is not None:
             pending.result()
+        entries = []
         for i, (_, info) in enumerate(steps):
-            self.num_steps = first + i  # a scalar first seen here is NaN in the rows before
-            self._write_timeline(first + i, info.get("step"), info.get("epoch"),
-                                 info.get("batch"), info.get("wall_time"))
+            entries.append(self._timeline_entry(info))
             for name, summary in summaries.items():
                 self._overflow.check(name, values[i][name], stored[i][name],
                                      summary[i] if self._version != "1.0" else None,
                                      self.last_step)
-            self._write_scalars(first + i, info.get("scalars") or {})
+        self._write_timeline(first, entries)
+        self._write_scalars(first, [info.get("scalars") or {} for _, info in steps])
         self.num_steps = first + k
         self._maybe_commit()
         return range(first, first + k)
@@ -201,29 +201,35 @@ class RecordingWriter(WriterFile):
         """The global step number of the last appended step (-1 before any)."""
         return int(self._last["step"])
 
-    def _write_timeline(self, row, step, epoch, batch, wall_time) -> None:
-        last = self._last
+    def _timeline_entry(self, info: Mapping[str, Any]) -> dict[str, Any]:
+        """The next step's timeline entry, from `info` (step, epoch, batch, wall_time, each
+        optional) and the step before."""
+        last, epoch, batch = self._last, info.get("epoch"), info.get("batch")
         if epoch is not None and epoch != last["epoch"] and batch is None:
             batch = 0
-        entry = {
+        step, wall_time = info.get("step"), info.get("wall_time")
+        self._last = {
             "step": last["step"] + 1 if step is None else int(step),
             "epoch": last["epoch"] if epoch is None else int(epoch),
             "batch": last["batch"] + 1 if batch is None else int(batch),
+            "wall_time": time.time() if wall_time is None else float(wall_time),
         }
-        self._last = entry
-        step_col, epoch_col, batch_col, time_col = self._steps.datasets[:4]
-        self._put(step_col, row, entry["step"])
-        self._put(epoch_col, row, entry["epoch"])
-        self._put(batch_col, row, entry["batch"])
-        self._put(time_col, row, time.time() if wall_time is None else float(wall_time))
+        return self._last
 
-    def _write_scalars(self, row: int, scalars: Mapping[str, float]) -> None:
-        for name in scalars:
+    def _write_timeline(self, row: int, entries: list[dict[str, Any]]) -> None:
+        """The timeline rows of steps `row`, `row` + 1, ...: one put per column for a block."""
+        for ds, key in zip(self._steps.datasets[:4], ("step", "epoch", "batch", "wall_time"),
+                           strict=True):
+            self._put(ds, row, [entry[key] for entry in entries])
+
+    def _write_scalars(self, row: int, scalars: list[Mapping[str, float]]) -> None:
+        """The scalars of steps `row`, `row` + 1, ...; a scalar missing from a step is NaN
+        there, and a new one NaN in every row before."""
+        for name in dict.fromkeys(name for step in scalars for name in step):
             if name not in self._scalars:
-                self._scalars[name] = self._new_column(
-                    self._steps, L.STEP_SCALARS, name, self.num_steps)
+                self._scalars[name] = self._new_column(self._steps, L.STEP_SCALARS, name, row)
         for name, ds in self._scalars.items():
-            self._put(ds, row, _as_float(scalars.get(name)))
+            self._put(ds, row, [_as_float(step.get(name)) for step in scalars])
 
     def _put(self, ds: h5py.Dataset, first: int, block: np.ndarray) -> None:
         """ds[first:first + len(block)] = block: small rows wait in memory for the next commit

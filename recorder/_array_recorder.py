@@ -71,6 +71,7 @@ class ArrayRecorder:
                                        for shape, size in rows)  # 32: the timeline row
         self.chunk_slack_bytes = chunk_slack(rows, compression is not None)
         self._worker: BackgroundWriter | None = None
+        self.buffer_steps = 0  # step buffers a snapshot may reuse (see _snapshot.Snapshot)
         if not writes:
             return
         options = {"float16": float16, "compression": compression,
@@ -104,6 +105,9 @@ class ArrayRecorder:
         self.resumed_steps = writer.num_steps
         items = max(1, min(16, max_queue_bytes // max(1, self.bytes_per_step)))
         self._worker = BackgroundWriter(writer, items)
+        # Steps alive at once: the queue's, the block the thread writes, the last step it
+        # keeps (the update norm) and the one being read.
+        self.buffer_steps = 2 * items + 2
         self._finalizer = weakref.finalize(self, self._worker.close, False, 30.0)
 
     def _declare(self, writer: RecordingWriter, specs: dict) -> None:

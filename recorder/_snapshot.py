@@ -6,6 +6,11 @@ into numpy directly: about ten microseconds a variable, several times faster tha
 wrappers). The array is a copy: TensorFlow copies a variable's buffer before it updates it in
 place while a read of it is still alive, so later training steps never change what was read.
 Distributed variables and other backends fall back to `keras.ops.convert_to_numpy`, copied.
+
+A recorder's snapshot copies the values into reused, page-aligned step buffers
+(weightreel.formats._aligned) where one is free. On TensorFlow the read is then dropped
+before the next update, so TensorFlow never copies the variable inside the train step, no
+memory is allocated per step, and the writer sends the buffer to disk without copying it.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+
+from weightreel.formats._aligned import Layout, StepBuffers
 
 Reader = Callable[[], np.ndarray]
 
@@ -28,10 +35,47 @@ def make_reader(variable: Any) -> Reader:
     return lambda: np.array(keras.ops.convert_to_numpy(variable), copy=True)
 
 
+def _value_reader(variable: Any) -> Reader:
+    """A function that returns `variable`'s current value, possibly sharing its memory (to be
+    copied at once)."""
+    fast = _tf_fast_reader(variable)
+    if fast is not None:
+        return fast
+    import keras
+
+    return lambda: keras.ops.convert_to_numpy(variable)
+
+
+class Snapshot:
+    """Reads all `variables` at once: `snapshot()` returns their values as numpy arrays that
+    nothing changes afterwards, copied into one of `buffers` reused step buffers where one is
+    free, else fresh copies (the first call, which learns the shapes, included)."""
+
+    def __init__(self, variables: Sequence[Any], buffers: int = 0) -> None:
+        self._fresh = [make_reader(v) for v in variables]
+        self._values = [_value_reader(v) for v in variables]
+        self._buffers = StepBuffers(buffers) if buffers else None
+        self._layout: Layout | None = None
+
+    def __call__(self) -> list[np.ndarray]:
+        targets = None if self._layout is None else self._buffers.take(self._layout)
+        if targets is None:
+            arrays = [read() for read in self._fresh]
+            if self._buffers is not None:
+                self._layout = StepBuffers.layout_of(arrays)
+            return arrays
+        try:
+            for target, read in zip(targets, self._values, strict=True):
+                np.copyto(target, read(), casting="no")
+        except (TypeError, ValueError):  # a variable changed shape or dtype: learn again
+            self._layout = None
+            return self()
+        return targets
+
+
 def make_snapshot(variables: Sequence[Any]) -> Callable[[], list[np.ndarray]]:
     """A function that reads all `variables` at once and returns their values as numpy copies."""
-    readers = [make_reader(v) for v in variables]
-    return lambda: [read() for read in readers]
+    return Snapshot(variables)
 
 
 def _tf_fast_reader(variable: Any) -> Reader | None:

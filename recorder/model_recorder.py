@@ -13,7 +13,7 @@ from weightreel.formats import RecordingError, RecordingWriter
 
 from ._array_recorder import DEFAULT_QUEUE_BYTES, ArrayRecorder, RecordingWarning, numbers_of
 from ._metadata import json_safe, model_metadata
-from ._snapshot import make_reader, make_snapshot
+from ._snapshot import Snapshot, make_reader
 from ._variables import Patterns, match_recorded, select_variables, unmatched_patterns
 from ._warn import warn
 
@@ -112,7 +112,8 @@ class ModelRecorder(ArrayRecorder):
                          commit_interval=commit_interval, append=append, strict=strict,
                          max_queue_bytes=max_queue_bytes)
         if self._worker is not None:
-            self._snapshot = make_snapshot([s.variable for s in self._selected])
+            self._snapshot = Snapshot([s.variable for s in self._selected],
+                                      buffers=self.buffer_steps)
             self._learning_rate = _lr_reader(self._optimizer)
 
     def _declare(self, writer: RecordingWriter, specs: dict) -> None:
@@ -150,7 +151,8 @@ class ModelRecorder(ArrayRecorder):
             values["learning_rate"] = self._read_learning_rate()
         step = self.last_step + 1 if step is None else int(step)
         named = dict(zip(self.variable_names, arrays, strict=True))
-        # copy=False: the snapshot's arrays are fresh copies that nothing changes afterwards.
+        # copy=False: nothing changes the snapshot's arrays afterwards (fresh copies, or a
+        # step buffer that is not reused while the writer holds any of its arrays).
         return self.write(named, step, epoch, batch, values, copy=False)
 
     def _read_learning_rate(self) -> float:

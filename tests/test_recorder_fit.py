@@ -221,6 +221,28 @@ def test_a_large_model_every_batch_gets_a_hint_that_keeps_training_fast(tmp_path
     assert hints[4] == []  # already every N batches: nothing to suggest
 
 
+def test_step_buffers_reused_under_back_pressure_keep_every_row_bit_exact(tmp_path):
+    # A 128 KB kernel (written with O_DIRECT from the step buffers) and a queue of one step:
+    # 4 buffers serve 120 steps, each reused as soon as the writer lets go of it.
+    keras.utils.set_random_seed(2)
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(512, activation="relu"),
+                              keras.layers.Dense(3)])
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    recorder, ref, path = WeightRecorder(tmp_path / "run.h5", max_queue_bytes=1), \
+        Reference(), tmp_path / "run.h5"
+    in_use = []
+
+    class Probe(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            snapshot = recorder.recorder._snapshot
+            in_use.append((len(snapshot._buffers._buffers), recorder.recorder.buffer_steps))
+
+    fit(model, [recorder, ref, Probe()], epochs=2, n=32 * 60)
+    assert_bitwise(path, ref)
+    assert open_recording(path).num_steps == 121
+    assert all(1 <= used <= limit == 4 for used, limit in in_use), in_use
+
+
 def test_save_freq_is_checked():
     for bad in (0, -1, "step", 1.5, True):
         with pytest.raises(ValueError, match="save_freq"):
