@@ -4,7 +4,7 @@ import gc
 
 import numpy as np
 
-from weightreel.formats import RecordingWriter, open_recording
+from weightreel.formats import RecordingWriter, _direct, open_recording
 from weightreel.formats._aligned import PAGE, StepBuffers
 
 # Rows of whole pages (a chunk of 8 rows, a row per chunk) and a bias written with HDF5
@@ -52,3 +52,13 @@ def test_a_writer_fed_step_buffers_writes_them_with_no_copy_and_they_read_back_e
         for i, name in enumerate(SHAPES):
             np.testing.assert_array_equal(rec.read_range(name),
                                           np.stack([e[i] for e in expected]))
+
+
+def test_rows_that_follow_each_other_in_the_file_go_in_one_direct_write():
+    pages = StepBuffers(1).take(StepBuffers.layout_of([np.zeros((4, 1024), np.float32)]))[0]
+    odd = np.zeros(1000, np.uint8)  # not whole pages: written on its own
+    pieces = [(0, pages[0]), (4096, pages[1]), (8192, pages[2]), (16384, pages[3]),
+              (20480, odd), (24576, pages[0])]
+    runs = _direct._runs(pieces)
+    assert [[offset for offset, _ in run] for run in runs] == [
+        [0, 4096, 8192], [16384], [20480], [24576]]
