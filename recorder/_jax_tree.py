@@ -13,6 +13,8 @@ import numpy as np
 
 from weightreel.formats import VariableSpec
 
+from ._snapshot import StepCopies
+
 PARAMS = "params"
 
 
@@ -128,6 +130,8 @@ def ordered(found: list[Leaf], order: list[tuple[str, ...]]) -> list[Leaf]:
     return sorted(found, key=lambda leaf: rank.get(leaf.path, len(rank)))
 
 
-def copy_off(values: list[Any]) -> list[np.ndarray]:
-    """Fresh host copies (a JAX buffer may be donated and reused by the next step)."""
-    return [np.array(v, copy=True) for v in jax.device_get(values)]
+def copy_off(values: list[Any], copies: StepCopies | None = None) -> list[np.ndarray]:
+    """Host copies, never views (a JAX buffer may be donated and reused by the next step): in
+    `copies`' step buffers where one is free, else fresh."""
+    host = [np.asarray(v) for v in jax.device_get(values)]
+    return copies.copy(host) if copies is not None else [np.array(v, copy=True) for v in host]

@@ -73,6 +73,28 @@ class Snapshot:
         return targets
 
 
+class StepCopies:
+    """Copies of each step's host arrays in reused step buffers (at most `buffers` of them),
+    or fresh copies when none is free: for recorders whose snapshot is a list of arrays or
+    tensors (PyTorch, JAX). See Snapshot for why."""
+
+    def __init__(self, buffers: int) -> None:
+        self._buffers = StepBuffers(buffers) if buffers else None
+
+    def targets(self, layout: Layout) -> list[np.ndarray] | None:
+        """Free arrays of `layout` ((shape, numpy dtype) each) to copy one step into."""
+        return None if self._buffers is None else self._buffers.take(layout)
+
+    def copy(self, values: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """`values` copied (never views of them)."""
+        targets = self.targets(StepBuffers.layout_of(values))
+        if targets is None:
+            return [np.array(v, copy=True) for v in values]
+        for target, value in zip(targets, values, strict=True):
+            np.copyto(target, value)
+        return targets
+
+
 def make_snapshot(variables: Sequence[Any]) -> Callable[[], list[np.ndarray]]:
     """A function that reads all `variables` at once and returns their values as numpy copies."""
     return Snapshot(variables)

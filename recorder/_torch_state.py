@@ -12,6 +12,8 @@ import torch
 
 from weightreel.formats import VariableSpec
 
+from ._snapshot import StepCopies
+
 _WRAPPERS = ("module.", "_orig_mod.")  # DDP / DataParallel, and torch.compile
 _LAYOUTS = {torch.nn.Linear: "oi", torch.nn.Conv1d: "oiw", torch.nn.Conv2d: "oihw",
             torch.nn.Conv3d: "oidhw", torch.nn.ConvTranspose1d: "iow",
@@ -66,17 +68,31 @@ def _layout(tensor: torch.Tensor, module: torch.nn.Module, role: str) -> str:
     return layout if role == "weight" and len(layout) == tensor.dim() else ""
 
 
+def _host_dtype(dtype: torch.dtype) -> np.dtype:
+    """The numpy dtype of a host copy: bfloat16 (which numpy lacks) becomes float32."""
+    return np.dtype(np.float32) if dtype == torch.bfloat16 else _numpy_dtype(dtype)
+
+
 def _numpy_dtype(dtype: torch.dtype) -> np.dtype:
     return torch.empty((), dtype=dtype).numpy().dtype
 
 
-def copy_off(tensors: list[torch.Tensor]) -> list[np.ndarray]:
-    """Fresh host copies of `tensors` (never views of them), bfloat16 as float32.
+def copy_off(tensors: list[torch.Tensor], copies: StepCopies | None = None
+             ) -> list[np.ndarray]:
+    """Host copies of `tensors` (never views of them), bfloat16 as float32.
 
-    GPU tensors are copied into pinned host memory without blocking, then one wait for all
-    of them; PyTorch caches the pinned blocks, and each step gets its own, since the queued
-    arrays are still being written while training goes on.
+    CPU tensors are copied into `copies`' reused step buffers where one is free. GPU tensors
+    are copied into pinned host memory without blocking, then one wait for all of them;
+    PyTorch caches the pinned blocks, and each step gets its own, since the queued arrays are
+    still being written while training goes on.
     """
+    if copies is not None and all(t.device.type == "cpu" for t in tensors):
+        targets = copies.targets(tuple((tuple(t.shape), _host_dtype(t.dtype)) for t in tensors))
+        if targets is not None:
+            with torch.no_grad():
+                for t, target in zip(tensors, targets, strict=True):
+                    torch.from_numpy(target).copy_(t.detach())
+            return targets
     out, devices = [], set()
     with torch.no_grad():
         for t in tensors:

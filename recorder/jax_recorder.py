@@ -11,6 +11,7 @@ import jax
 from . import _jax_tree as T
 from ._array_recorder import DEFAULT_QUEUE_BYTES, ArrayRecorder, check_every
 from ._metadata import json_safe, versions
+from ._snapshot import StepCopies
 
 
 class JaxRecorder:
@@ -83,6 +84,7 @@ class JaxRecorder:
         self._meta = _metadata(model, metadata, notes, hyperparameters)
         self._writes = jax.process_index() == 0
         self._out: ArrayRecorder | None = None
+        self._copies: StepCopies | None = None
         self._closed = False
 
     @property
@@ -108,7 +110,7 @@ class JaxRecorder:
                 self._start(tree)
                 if not self._out.active:
                     return False
-            arrays = T.copy_off([found[name] for name in self.variable_names])
+            arrays = T.copy_off([found[name] for name in self.variable_names], self._copies)
             for name, array in zip(self.variable_names, arrays, strict=True):
                 if array.shape != self._shapes[name]:
                     raise ValueError(f"{name} has shape {array.shape}, recorded "
@@ -122,7 +124,7 @@ class JaxRecorder:
             return self._out.snapshot_failed(exc)
         first = self._out.last_step < 0
         written = self._out.write(dict(zip(self.variable_names, arrays, strict=True)),
-                                  int(step), epoch, None, scalars)
+                                  int(step), epoch, None, scalars, copy=False)
         if written and first:  # the file exists under its name from the first row on
             written = self._out.commit()
         return written
@@ -133,6 +135,7 @@ class JaxRecorder:
         self.variable_names = list(specs)
         self._shapes = {name: spec.shape for name, spec in specs.items()}
         self._out = ArrayRecorder(self.filepath, specs, self._meta, **self._options)
+        self._copies = StepCopies(self._out.buffer_steps)
 
     def close(self, finished: bool = True) -> None:
         """Write every queued step and close the file. Safe to call more than once."""

@@ -10,6 +10,7 @@ import torch
 
 from ._array_recorder import DEFAULT_QUEUE_BYTES, ArrayRecorder, check_every, numbers_of
 from ._metadata import json_safe, versions
+from ._snapshot import StepCopies
 from ._torch_state import (
     copy_off,
     gather_full,
@@ -108,6 +109,7 @@ class TorchRecorder:
             filepath, {e.name: e.spec for e in self._entries}, meta, writes=is_rank_zero(),
             float16=float16, compression=compression, commit_interval=commit_interval,
             strict=strict, max_queue_bytes=max_queue_bytes)
+        self._copies = StepCopies(self._out.buffer_steps)
         self.filepath = self._out.filepath
         self.variable_names = self._out.variable_names
         self._hook = None
@@ -146,7 +148,7 @@ class TorchRecorder:
                 tensors = [e.tensor for e in self._entries]
             if not self._out.active:
                 return False
-            arrays = copy_off(tensors)
+            arrays = copy_off(tensors, self._copies)
         except Exception as exc:  # noqa: BLE001 - a tensor that cannot be read stops recording
             return self._out.snapshot_failed(exc)
         values = {**learning_rates(self.optimizer), **self._pending, **numbers_of(scalars)}
@@ -154,7 +156,7 @@ class TorchRecorder:
         step = self.steps_done if step is None else int(step)
         return self._out.write(dict(zip(self.variable_names, arrays, strict=True)), step,
                                self.epoch if epoch is None else epoch,
-                               step - 1 if batch is None else batch, values)
+                               step - 1 if batch is None else batch, values, copy=False)
 
     def _after_step(self, optimizer: Any, args: Any, kwargs: Any) -> None:
         self.steps_done += 1

@@ -30,19 +30,35 @@ def expected(name: str, step: int) -> np.ndarray:
 
 def write_forever(path: str, mode: str) -> None:
     from weightreel.formats import RecordingWriter
+    from weightreel.formats._aligned import StepBuffers
 
     writer = RecordingWriter(path, mode=mode, commit_interval=0.02,
                              metadata={"notes": "kill test"})
     print("open", flush=True)
     step = writer.last_step + 1
     deadline = time.monotonic() + WRITER_DEADLINE_S
+    buffers = StepBuffers(8)
+    layout = StepBuffers.layout_of([expected(name, 0) for name in SHAPES])
     while time.monotonic() < deadline and os.getppid() != 1:
-        arrays = {name: expected(name, step) for name in SHAPES}
-        writer.append(arrays, step=step, epoch=step // EPOCH_LENGTH, batch=step % EPOCH_LENGTH,
-                      scalars={"loss": 1.0 / (step + 1)})
-        if step % EPOCH_LENGTH == EPOCH_LENGTH - 1:
-            writer.append_epoch(step // EPOCH_LENGTH, {"val_loss": float(step)})
-        step += 1
+        # One step with fresh arrays, then a block of up to 4 in page-aligned step buffers
+        # (as the recorder writes them: rows that follow each other in one direct write).
+        count = 1 if step % 5 == 0 else min(4, EPOCH_LENGTH - step % EPOCH_LENGTH)
+        block = []
+        for s in range(step, step + count):
+            arrays = {name: expected(name, s) for name in SHAPES}
+            targets = buffers.take(layout) if count > 1 else None
+            if targets is not None:
+                for target, value in zip(targets, arrays.values(), strict=True):
+                    target[...] = value
+                arrays = dict(zip(SHAPES, targets, strict=True))
+            block.append((arrays, {"step": s, "epoch": s // EPOCH_LENGTH,
+                                   "batch": s % EPOCH_LENGTH,
+                                   "scalars": {"loss": 1.0 / (s + 1)}}))
+        writer.append_many(block, copy=False)
+        step += count
+        if step % EPOCH_LENGTH == 0:
+            writer.append_epoch(step // EPOCH_LENGTH - 1, {"val_loss": float(step - 1)})
+        del block, arrays, targets
 
 
 def check(path: str) -> list[str]:
