@@ -106,8 +106,11 @@ class ArrayRecorder:
         items = max(1, min(16, max_queue_bytes // max(1, self.bytes_per_step)))
         self._worker = BackgroundWriter(writer, items)
         # Steps alive at once: the queue's, the block the thread writes, the last step it
-        # keeps (the update norm) and the one being read.
-        self.buffer_steps = 2 * items + 2
+        # keeps (the update norm) and the one being read; kept to twice the queue's memory,
+        # as the buffers stay allocated (a model larger than that gets 2, and fresh copies
+        # when both are in use).
+        self.buffer_steps = max(2, min(2 * items + 2,
+                                       2 * max_queue_bytes // max(1, self.bytes_per_step)))
         self._finalizer = weakref.finalize(self, self._worker.close, False, 30.0)
 
     def _declare(self, writer: RecordingWriter, specs: dict) -> None:
