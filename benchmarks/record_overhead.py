@@ -40,7 +40,7 @@ import psutil  # noqa: E402
 
 from weightreel.formats._direct import DirectWriter  # noqa: E402
 from weightreel.recorder import WeightRecorder  # noqa: E402
-from weightreel.recorder._snapshot import make_snapshot  # noqa: E402
+from weightreel.recorder._snapshot import Snapshot  # noqa: E402
 from weightreel.recorder._worker import BackgroundWriter  # noqa: E402
 
 
@@ -66,7 +66,7 @@ class SnapshotOnly(keras.callbacks.Callback):
     """Diagnostic: WeightRecorder's per-batch read of every variable, without writing."""
 
     def on_train_begin(self, logs=None):
-        self.snapshot = make_snapshot(self.model.weights)
+        self.snapshot = Snapshot(self.model.weights)  # fresh copies, no step buffers
 
     def on_train_batch_end(self, batch, logs=None):
         self.snapshot()

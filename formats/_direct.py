@@ -149,7 +149,7 @@ class DirectWriter:
         return known[1]
 
     def _write(self, pieces: list[tuple[int, np.ndarray]]) -> None:
-        for run in _runs(pieces) if self._direct_fd is not None else [pieces]:
+        for run in _runs(pieces):
             if len(run) > 1 and self._direct_fd is not None and self._write_run(run):
                 continue
             for offset, block in run:

@@ -27,23 +27,22 @@ Reader = Callable[[], np.ndarray]
 
 def make_reader(variable: Any) -> Reader:
     """A function that returns a fresh numpy copy of `variable`'s current value."""
+    return _readers(variable)[0]
+
+
+def _readers(variable: Any) -> tuple[Reader, Reader]:
+    """Two functions: one returning a fresh copy of `variable`'s current value, one returning
+    the value possibly sharing its memory (to be copied at once). On TensorFlow's fast path
+    they are the same read (see the module's docstring)."""
     fast = _tf_fast_reader(variable)
     if fast is not None:
-        return fast
+        return fast, fast
     import keras
 
-    return lambda: np.array(keras.ops.convert_to_numpy(variable), copy=True)
+    def value() -> np.ndarray:
+        return keras.ops.convert_to_numpy(variable)
 
-
-def _value_reader(variable: Any) -> Reader:
-    """A function that returns `variable`'s current value, possibly sharing its memory (to be
-    copied at once)."""
-    fast = _tf_fast_reader(variable)
-    if fast is not None:
-        return fast
-    import keras
-
-    return lambda: keras.ops.convert_to_numpy(variable)
+    return (lambda: np.array(value(), copy=True)), value
 
 
 class Snapshot:
@@ -52,16 +51,17 @@ class Snapshot:
     free, else fresh copies (the first call, which learns the shapes, included)."""
 
     def __init__(self, variables: Sequence[Any], buffers: int = 0) -> None:
-        self._fresh = [make_reader(v) for v in variables]
-        self._values = [_value_reader(v) for v in variables]
-        self._buffers = StepBuffers(buffers) if buffers else None
+        readers = [_readers(v) for v in variables]  # each variable's fast path checked once
+        self._fresh = [fresh for fresh, _ in readers]
+        self._values = [value for _, value in readers]
+        self._copies = StepCopies(buffers)
         self._layout: Layout | None = None
 
     def __call__(self) -> list[np.ndarray]:
-        targets = None if self._layout is None else self._buffers.take(self._layout)
+        targets = None if self._layout is None else self._copies.targets(self._layout)
         if targets is None:
             arrays = [read() for read in self._fresh]
-            if self._buffers is not None:
+            if self._layout is None:
                 self._layout = StepBuffers.layout_of(arrays)
             return arrays
         try:
@@ -93,11 +93,6 @@ class StepCopies:
         for target, value in zip(targets, values, strict=True):
             np.copyto(target, value)
         return targets
-
-
-def make_snapshot(variables: Sequence[Any]) -> Callable[[], list[np.ndarray]]:
-    """A function that reads all `variables` at once and returns their values as numpy copies."""
-    return Snapshot(variables)
 
 
 def _tf_fast_reader(variable: Any) -> Reader | None:

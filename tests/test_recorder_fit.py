@@ -236,7 +236,7 @@ def test_step_buffers_reused_under_back_pressure_keep_every_row_bit_exact(tmp_pa
     class Probe(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
             snapshot = recorder.recorder._snapshot
-            in_use.append((len(snapshot._buffers._buffers), recorder.recorder.buffer_steps))
+            in_use.append((len(snapshot._copies._buffers._buffers), recorder.recorder.buffer_steps))
 
     fit(model, [recorder, ref, Probe()], epochs=2, n=32 * 60)
     assert_bitwise(path, ref)
