@@ -10,14 +10,27 @@ process's extra CPU time per batch over the plain fit of the same round (`name_e
 the writer thread, and what TensorFlow's threads spend waiting for a core it takes), and for
 WeightRecorder where that CPU goes (`weightreel_cpu_ms_main`: the training thread's extra,
 `_writer`: the writer thread, `_pwrite`: its direct-write thread, `_other`: TensorFlow's other
-threads' extra; the parts add up to `weightreel_extra_cpu_ms`). Then the
-same ratios for a model of about 10M parameters (fewer batches), and the peak
-RSS growth over 5,000 recorded steps of the MLP. Then the MLP's plain-vs-WeightRecorder ratio
-again with Keras on the JAX and torch backends, each in its own process (KERAS_BACKEND is
-fixed when Keras is imported). The last line printed is a JSON object.
+threads' extra; the parts add up to `weightreel_extra_cpu_ms`). Each variant's steady-state
+step is also split into the time inside Keras' compiled train function (`name_in_step_ms`)
+and the time between steps on the training thread (`name_between_steps_ms`: the callbacks,
+the snapshot). Two diagnostics bound the recorder's parts: `diag_snapshot_only` reads every
+variable and drops the values; `diag_training_side_only` is WeightRecorder with a writer
+thread that drops the steps (what the training thread pays: the snapshot into step buffers,
+the queue). With Keras on JAX the train function returns before the device is done, so its
+split says little. Then the same ratios for a model of about 10M parameters (fewer batches),
+and the peak RSS growth over 5,000 recorded steps of the MLP. Then the MLP's
+plain-vs-WeightRecorder ratio again with Keras on the JAX and torch backends, each in its own
+process (KERAS_BACKEND is fixed when Keras is imported). The last line printed is a JSON object.
 
-    python benchmarks/record_overhead.py            # full run (several minutes)
-    python benchmarks/record_overhead.py --quick    # small run (under a minute)
+`--spare-core` runs only the MLP comparison (plain, WeightRecorder, the two diagnostics) with
+TensorFlow's intra-op and inter-op threads set to one fewer than the machine's cores, plain
+fit included, so that training leaves a core to the writer, as on a machine with more cores
+than training keeps busy (a GPU machine's host, for one). It shows what the recorder costs
+there; what is then left is the training thread's own share and the interpreter lock.
+
+    python benchmarks/record_overhead.py              # full run (several minutes)
+    python benchmarks/record_overhead.py --quick      # small run (under a minute)
+    python benchmarks/record_overhead.py --spare-core # the MLP with a core left free
 """
 
 from __future__ import annotations
@@ -75,11 +88,30 @@ class SnapshotOnly(keras.callbacks.Callback):
 class StepTimer(keras.callbacks.Callback):
     """Steady-state time per step: from the end of batch `skip` to the end of the last batch,
     so that opening and closing the recording (a fit's first and last moments) are left out.
-    Every variant gets one, plain included: its per-batch call costs each of them the same."""
+    Of it, the time inside Keras' compiled train function (`in_step`): what is left is the time
+    between steps, on the training thread (callbacks, the snapshot, Keras' loop). Every variant
+    gets one, plain included: its per-batch call costs each of them the same."""
 
     def __init__(self, skip: int = 20) -> None:
         super().__init__()
         self.skip, self.start, self.end, self.steps = skip, None, None, 0
+        self.in_step = 0.0
+
+    def on_train_begin(self, logs=None):
+        self._own = run = self.model.train_function
+
+        def timed(*args):
+            start = time.perf_counter()
+            try:
+                return run(*args)
+            finally:
+                if self.start is not None:
+                    self.in_step += time.perf_counter() - start
+
+        self.model.train_function = timed
+
+    def on_train_end(self, logs=None):
+        self.model.train_function = self._own
 
     def on_train_batch_end(self, batch, logs=None):
         now = time.perf_counter()
@@ -90,6 +122,19 @@ class StepTimer(keras.callbacks.Callback):
 
     def seconds_per_step(self) -> float:
         return (self.end - self.start) / self.steps if self.steps else float("nan")
+
+    def seconds_in_step(self) -> float:
+        return self.in_step / self.steps if self.steps else float("nan")
+
+
+class TrainingSideOnly(WeightRecorder):
+    """Diagnostic: WeightRecorder whose writer thread drops the steps instead of writing them:
+    what recording costs the training thread alone (the snapshot, the queue)."""
+
+    def _open(self) -> None:
+        super()._open()
+        if self.recorder is not None:
+            self.recorder._worker._append_many = lambda block: None
 
 
 def mlp(hidden: tuple[int, ...]) -> keras.Model:
@@ -123,6 +168,7 @@ def variants(tmp: str) -> dict:
         "weightreel": lambda: [WeightRecorder(os.path.join(tmp, "run.h5"))],
         "diag_sync_noop_callback": lambda: [SyncNoop()],
         "diag_snapshot_only": lambda: [SnapshotOnly()],
+        "diag_training_side_only": lambda: [TrainingSideOnly(os.path.join(tmp, "side.h5"))],
     }
 
 
@@ -136,6 +182,7 @@ def compare(hidden, samples: int, rounds: int, names, tmp: str,
         timed_fit(model, x, y, make["weightreel"]())
     times: dict[str, list[float]] = {name: [] for name in names}
     steps: dict[str, list[float]] = {name: [] for name in names}
+    in_step: dict[str, list[float]] = {name: [] for name in names}
     cpu: dict[str, list[dict[str, float]]] = {name: [] for name in names}
     for r in range(rounds):
         order = names if r % 2 == 0 else [names[0], *reversed(names[1:])]
@@ -145,6 +192,7 @@ def compare(hidden, samples: int, rounds: int, names, tmp: str,
                 times[name].append(timed_fit(model, x, y, [*make[name](), timer]))
             cpu[name].append(spent)
             steps[name].append(timer.seconds_per_step())
+            in_step[name].append(timer.seconds_in_step())
     ratios = {name: _median_ratio(times[name], times["plain"]) for name in names[1:]}
     ratios.update({f"{name}_step": _median_ratio(steps[name], steps["plain"])
                    for name in names[1:]})
@@ -156,6 +204,10 @@ def compare(hidden, samples: int, rounds: int, names, tmp: str,
             ratios[f"{name}_{key}"] = statistics.median(
                 (c[part] - p[part]) / batches * 1e3
                 for c, p in zip(cpu[name], cpu["plain"], strict=True))
+    for name in names:  # where the step's time goes: in the compiled function, or between
+        ratios[f"{name}_in_step_ms"] = statistics.median(in_step[name]) * 1e3
+        ratios[f"{name}_between_steps_ms"] = statistics.median(
+            s - i for s, i in zip(steps[name], in_step[name], strict=True)) * 1e3
     ratios["plain_seconds"] = statistics.median(times["plain"])
     ratios["plain_step_ms"] = statistics.median(steps["plain"]) * 1e3
     ratios["params"] = model.count_params()
@@ -255,14 +307,36 @@ def other_backend(backend: str, argv: list[str]) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def spare_core(quick: bool, rounds: int) -> dict:
+    """The MLP comparison with TensorFlow's thread pools one fewer than the cores."""
+    import tensorflow as tf
+
+    threads = max(1, (os.cpu_count() or 2) - 1)
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+    result: dict = {"quick": quick, "cpu_count": os.cpu_count(), "intra_op_threads": threads,
+                    "inter_op_threads": threads}
+    with tempfile.TemporaryDirectory() as tmp:
+        result["mlp_784_256_128_10"] = compare(
+            (256, 128), 4000 if quick else 20000, rounds,
+            ["plain", "weightreel", "diag_snapshot_only", "diag_training_side_only"], tmp)
+    print(json.dumps(result))
+    return result
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a small run, under a minute")
     parser.add_argument("--rounds", type=int, default=None)
     parser.add_argument("--backend-only", action="store_true",
                         help="only the MLP, plain against weightreel, on KERAS_BACKEND")
+    parser.add_argument("--spare-core", action="store_true",
+                        help="only the MLP, with TensorFlow's threads one fewer than the cores, so "
+                             "that a core is left to the writer")
     args = parser.parse_args(argv)
     rounds = args.rounds or (2 if args.quick else 7)
+    if args.spare_core:
+        return spare_core(args.quick, rounds)
     if args.backend_only:
         with tempfile.TemporaryDirectory() as tmp:
             result = compare((256, 128), 4000 if args.quick else 20000, rounds,
@@ -271,7 +345,7 @@ def main(argv: list[str] | None = None) -> dict:
         print(json.dumps(result))
         return result
     names = ["plain", "get_weights_list", "tensorboard_histograms", "weightreel",
-             "diag_sync_noop_callback", "diag_snapshot_only"]
+             "diag_sync_noop_callback", "diag_snapshot_only", "diag_training_side_only"]
     result: dict = {"quick": args.quick, "cpu_count": os.cpu_count(),
                     "keras": keras.__version__, "backend": keras.backend.backend()}
     with tempfile.TemporaryDirectory() as tmp:
