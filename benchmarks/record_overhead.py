@@ -16,17 +16,21 @@ and the time between steps on the training thread (`name_between_steps_ms`: the 
 the snapshot). Two diagnostics bound the recorder's parts: `diag_snapshot_only` reads every
 variable and drops the values; `diag_training_side_only` is WeightRecorder with a writer
 thread that drops the steps (what the training thread pays: the snapshot into step buffers,
-the queue). With Keras on JAX the train function returns before the device is done, so its
+the queue). `diag_burn_without_lock` and `diag_burn_with_lock` add to the training side a
+writer thread that spends the real writer's CPU per step (0.7 ms) without holding the
+interpreter lock, or holding it: whether the writer's CPU or its hold on the lock slows
+training. With Keras on JAX the train function returns before the device is done, so its
 split says little. Then the same ratios for a model of about 10M parameters (fewer batches),
 and the peak RSS growth over 5,000 recorded steps of the MLP. Then the MLP's
 plain-vs-WeightRecorder ratio again with Keras on the JAX and torch backends, each in its own
 process (KERAS_BACKEND is fixed when Keras is imported). The last line printed is a JSON object.
 
-`--spare-core` runs only the MLP comparison (plain, WeightRecorder, the two diagnostics) with
+`--spare-core` runs only the MLP comparison (plain, WeightRecorder, the diagnostics) with
 TensorFlow's intra-op and inter-op threads set to one fewer than the machine's cores, plain
 fit included, so that training leaves a core to the writer, as on a machine with more cores
 than training keeps busy (a GPU machine's host, for one). It shows what the recorder costs
-there; what is then left is the training thread's own share and the interpreter lock.
+there: the training thread's own share, and what the writer's thread still takes from the
+step (a core TensorFlow's data pipeline also uses, and the interpreter lock).
 
     python benchmarks/record_overhead.py              # full run (several minutes)
     python benchmarks/record_overhead.py --quick      # small run (under a minute)
@@ -36,6 +40,7 @@ there; what is then left is the training thread's own share and the interpreter 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import statistics
@@ -134,7 +139,34 @@ class TrainingSideOnly(WeightRecorder):
     def _open(self) -> None:
         super()._open()
         if self.recorder is not None:
-            self.recorder._worker._append_many = lambda block: None
+            self.recorder._worker._append_many = self._write
+
+    def _write(self, block: list) -> None:
+        pass
+
+
+BURN_SECONDS = 0.7e-3  # the writer's CPU per MLP step on the project's machine (writer_cpu.py)
+_BURN_BYTES = bytes(1 << 16)
+
+
+class BurnWithoutLock(TrainingSideOnly):
+    """Diagnostic: the training side, and a writer thread that spends BURN_SECONDS of CPU per
+    step without holding the interpreter lock (hashing, which releases it): whether the
+    writer's CPU or its hold on the lock is what slows training."""
+
+    def _write(self, block: list) -> None:
+        end = time.thread_time() + len(block) * BURN_SECONDS
+        while time.thread_time() < end:
+            hashlib.sha256(_BURN_BYTES).digest()
+
+
+class BurnWithLock(TrainingSideOnly):
+    """Diagnostic: the same CPU per step, spent in Python, holding the interpreter lock."""
+
+    def _write(self, block: list) -> None:
+        end = time.thread_time() + len(block) * BURN_SECONDS
+        while time.thread_time() < end:
+            sum(range(300))
 
 
 def mlp(hidden: tuple[int, ...]) -> keras.Model:
@@ -159,6 +191,10 @@ def timed_fit(model, x, y, callbacks, epochs: int = 1) -> float:
     return time.perf_counter() - start
 
 
+DIAGNOSTICS = ["diag_snapshot_only", "diag_training_side_only", "diag_burn_without_lock",
+               "diag_burn_with_lock"]
+
+
 def variants(tmp: str) -> dict:
     return {
         "plain": lambda: [],
@@ -169,6 +205,8 @@ def variants(tmp: str) -> dict:
         "diag_sync_noop_callback": lambda: [SyncNoop()],
         "diag_snapshot_only": lambda: [SnapshotOnly()],
         "diag_training_side_only": lambda: [TrainingSideOnly(os.path.join(tmp, "side.h5"))],
+        "diag_burn_without_lock": lambda: [BurnWithoutLock(os.path.join(tmp, "free.h5"))],
+        "diag_burn_with_lock": lambda: [BurnWithLock(os.path.join(tmp, "held.h5"))],
     }
 
 
@@ -319,7 +357,7 @@ def spare_core(quick: bool, rounds: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         result["mlp_784_256_128_10"] = compare(
             (256, 128), 4000 if quick else 20000, rounds,
-            ["plain", "weightreel", "diag_snapshot_only", "diag_training_side_only"], tmp)
+            ["plain", "weightreel", *DIAGNOSTICS], tmp)
     print(json.dumps(result))
     return result
 
@@ -345,7 +383,7 @@ def main(argv: list[str] | None = None) -> dict:
         print(json.dumps(result))
         return result
     names = ["plain", "get_weights_list", "tensorboard_histograms", "weightreel",
-             "diag_sync_noop_callback", "diag_snapshot_only", "diag_training_side_only"]
+             "diag_sync_noop_callback", *DIAGNOSTICS]
     result: dict = {"quick": args.quick, "cpu_count": os.cpu_count(),
                     "keras": keras.__version__, "backend": keras.backend.backend()}
     with tempfile.TemporaryDirectory() as tmp:
