@@ -32,7 +32,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import tensorflow as tf  # noqa: E402
-from record_overhead import StepTimer, data, mlp, timed_fit  # noqa: E402
+from overhead.measure import StepTimer, data, median_ratio, mlp, timed_fit  # noqa: E402
 
 
 def wrapped_steps(model) -> dict:
@@ -90,9 +90,8 @@ def main(argv: list[str] | None = None) -> dict:
             timer = StepTimer(skip=20)
             timed_fit(model, x, y, [timer])
             times[name].append(timer.seconds_per_step())
-    result = {f"{name}_step": statistics.median(
-        t / p for t, p in zip(times[name], times["plain"], strict=True))
-        for name in steps if name != "plain"}
+    result = {f"{name}_step": median_ratio(times[name], times["plain"])
+              for name in steps if name != "plain"}
     result.update({"plain_step_ms": statistics.median(times["plain"]) * 1e3,
                    "rounds": rounds, "quick": args.quick})
     print(json.dumps(result))

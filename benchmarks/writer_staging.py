@@ -22,7 +22,7 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import record_overhead as ro  # noqa: E402
+from overhead import measure  # noqa: E402
 
 import weightreel.formats._stage as stage  # noqa: E402
 from weightreel.recorder import WeightRecorder  # noqa: E402
@@ -35,8 +35,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--quick", action="store_true", help="2 rounds of 4,000 samples")
     args = parser.parse_args(argv)
     rounds, samples = (2, 4000) if args.quick else (4, 20000)
-    model, (x, y) = ro.mlp((256, 128)), ro.data(samples)
-    ro.timed_fit(model, x, y, [])  # trace and warm up
+    model, (x, y) = measure.mlp((256, 128)), measure.data(samples)
+    measure.timed_fit(model, x, y, [])  # trace and warm up
     steps = -(-samples // 64)
     runs: dict[str, list[tuple[float, float]]] = {"plain": [], "staged": [], "unstaged": []}
     with tempfile.TemporaryDirectory() as tmp:
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> dict:
                 callbacks = [] if name == "plain" else [
                     WeightRecorder(os.path.join(tmp, f"{name}{r}.h5"))]
                 cpu, wall = time.process_time(), time.perf_counter()
-                ro.timed_fit(model, x, y, callbacks)
+                measure.timed_fit(model, x, y, callbacks)
                 runs[name].append((time.process_time() - cpu, time.perf_counter() - wall))
     stage.STAGE_MAX_ROW_BYTES = ON
     result: dict = {"quick": args.quick, "steps": steps, "rounds": rounds}
