@@ -62,10 +62,7 @@ def model_steps(widths: list[int], count: int, aligned: bool = True
     if aligned:
         buffers = StepBuffers(count)
         for step in steps:
-            targets = buffers.take(StepBuffers.layout_of(list(step.values())))
-            for target, value in zip(targets, step.values(), strict=True):
-                target[...] = value
-            step.update(zip(step, targets, strict=True))
+            step.update(zip(step, buffers.copy(list(step.values())), strict=True))
     return steps
 
 

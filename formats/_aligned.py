@@ -54,6 +54,14 @@ class StepBuffers:
         self._buffers.append(buffer)
         return buffer.views()
 
+    def copy(self, arrays: Sequence[np.ndarray]) -> list[np.ndarray] | None:
+        """`arrays` copied into a free buffer of their layout; None when none is free."""
+        targets = self.take(self.layout_of(arrays))
+        if targets is not None:
+            for target, value in zip(targets, arrays, strict=True):
+                np.copyto(target, value)
+        return targets
+
     @staticmethod
     def layout_of(arrays: Sequence[np.ndarray]) -> Layout:
         return tuple((tuple(a.shape), a.dtype) for a in arrays)

@@ -130,8 +130,7 @@ def ordered(found: list[Leaf], order: list[tuple[str, ...]]) -> list[Leaf]:
     return sorted(found, key=lambda leaf: rank.get(leaf.path, len(rank)))
 
 
-def copy_off(values: list[Any], copies: StepCopies | None = None) -> list[np.ndarray]:
+def copy_off(values: list[Any], copies: StepCopies) -> list[np.ndarray]:
     """Host copies, never views (a JAX buffer may be donated and reused by the next step): in
     `copies`' step buffers where one is free, else fresh."""
-    host = [np.asarray(v) for v in jax.device_get(values)]
-    return copies.copy(host) if copies is not None else [np.array(v, copy=True) for v in host]
+    return copies.copy([np.asarray(v) for v in jax.device_get(values)])

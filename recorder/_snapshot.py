@@ -87,12 +87,8 @@ class StepCopies:
 
     def copy(self, values: Sequence[np.ndarray]) -> list[np.ndarray]:
         """`values` copied (never views of them)."""
-        targets = self.targets(StepBuffers.layout_of(values))
-        if targets is None:
-            return [np.array(v, copy=True) for v in values]
-        for target, value in zip(targets, values, strict=True):
-            np.copyto(target, value)
-        return targets
+        targets = None if self._buffers is None else self._buffers.copy(values)
+        return targets if targets is not None else [np.array(v, copy=True) for v in values]
 
 
 def _tf_fast_reader(variable: Any) -> Reader | None:

@@ -5,6 +5,7 @@ Imported only by TorchRecorder (it imports torch).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,17 +69,17 @@ def _layout(tensor: torch.Tensor, module: torch.nn.Module, role: str) -> str:
     return layout if role == "weight" and len(layout) == tensor.dim() else ""
 
 
-def _host_dtype(dtype: torch.dtype) -> np.dtype:
-    """The numpy dtype of a host copy: bfloat16 (which numpy lacks) becomes float32."""
-    return np.dtype(np.float32) if dtype == torch.bfloat16 else _numpy_dtype(dtype)
+def _host_dtype(dtype: torch.dtype) -> torch.dtype:
+    """The dtype of a host copy: bfloat16 (which numpy lacks) becomes float32."""
+    return torch.float32 if dtype == torch.bfloat16 else dtype
 
 
+@functools.cache  # called for every tensor of every recorded step
 def _numpy_dtype(dtype: torch.dtype) -> np.dtype:
     return torch.empty((), dtype=dtype).numpy().dtype
 
 
-def copy_off(tensors: list[torch.Tensor], copies: StepCopies | None = None
-             ) -> list[np.ndarray]:
+def copy_off(tensors: list[torch.Tensor], copies: StepCopies) -> list[np.ndarray]:
     """Host copies of `tensors` (never views of them), bfloat16 as float32.
 
     CPU tensors are copied into `copies`' reused step buffers where one is free. GPU tensors
@@ -86,8 +87,9 @@ def copy_off(tensors: list[torch.Tensor], copies: StepCopies | None = None
     PyTorch caches the pinned blocks, and each step gets its own, since the queued arrays are
     still being written while training goes on.
     """
-    if copies is not None and all(t.device.type == "cpu" for t in tensors):
-        targets = copies.targets(tuple((tuple(t.shape), _host_dtype(t.dtype)) for t in tensors))
+    if all(t.device.type == "cpu" for t in tensors):
+        targets = copies.targets(tuple((tuple(t.shape), _numpy_dtype(_host_dtype(t.dtype)))
+                                       for t in tensors))
         if targets is not None:
             with torch.no_grad():
                 for t, target in zip(tensors, targets, strict=True):
@@ -96,9 +98,8 @@ def copy_off(tensors: list[torch.Tensor], copies: StepCopies | None = None
     out, devices = [], set()
     with torch.no_grad():
         for t in tensors:
-            target = torch.float32 if t.dtype == torch.bfloat16 else t.dtype
             on_gpu = t.device.type == "cuda"
-            host = torch.empty(t.shape, dtype=target, pin_memory=on_gpu)
+            host = torch.empty(t.shape, dtype=_host_dtype(t.dtype), pin_memory=on_gpu)
             host.copy_(t.detach(), non_blocking=on_gpu)
             if on_gpu:
                 devices.add(t.device)

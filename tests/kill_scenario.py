@@ -38,7 +38,6 @@ def write_forever(path: str, mode: str) -> None:
     step = writer.last_step + 1
     deadline = time.monotonic() + WRITER_DEADLINE_S
     buffers = StepBuffers(8)
-    layout = StepBuffers.layout_of([expected(name, 0) for name in SHAPES])
     while time.monotonic() < deadline and os.getppid() != 1:
         # One step with fresh arrays, then a block of up to 4 in page-aligned step buffers
         # (as the recorder writes them: rows that follow each other in one direct write).
@@ -46,10 +45,8 @@ def write_forever(path: str, mode: str) -> None:
         block = []
         for s in range(step, step + count):
             arrays = {name: expected(name, s) for name in SHAPES}
-            targets = buffers.take(layout) if count > 1 else None
+            targets = buffers.copy(list(arrays.values())) if count > 1 else None
             if targets is not None:
-                for target, value in zip(targets, arrays.values(), strict=True):
-                    target[...] = value
                 arrays = dict(zip(SHAPES, targets, strict=True))
             block.append((arrays, {"step": s, "epoch": s // EPOCH_LENGTH,
                                    "batch": s % EPOCH_LENGTH,
